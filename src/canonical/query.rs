@@ -1,0 +1,91 @@
+//! The canonical query string: every parameter decoded and re-encoded
+//! (unreserved characters bare, everything else `%XX`, so a space is `%20`
+//! and a literal `+` is `%2B`), sorted by encoded key then encoded value,
+//! repeated keys and empty values kept.
+
+use crate::encoding::{cmp_reencoded, write_reencoded, Sink};
+use crate::inline_vec::InlineVec;
+
+/// One `key=value` pair as it appears in the URI (still encoded).
+type Pair<'a> = (&'a [u8], &'a [u8]);
+
+/// Splits a raw query into pairs. Empty segments (`a=1&&b=2`) carry no
+/// parameter and are skipped; a segment without `=` is a key with an empty
+/// value.
+fn pairs(query: &str) -> InlineVec<Pair<'_>, 32> {
+    let mut out = InlineVec::new();
+    for segment in query.as_bytes().split(|&b| b == b'&') {
+        if segment.is_empty() {
+            continue;
+        }
+        let pair = match segment.iter().position(|&b| b == b'=') {
+            Some(eq) => (&segment[..eq], &segment[eq + 1..]),
+            None => (segment, &b""[..]),
+        };
+        out.push(pair);
+    }
+    out
+}
+
+/// Writes the canonical form of `query` (without the leading `?`).
+pub(crate) fn write_query<S: Sink + ?Sized>(sink: &mut S, query: &str) {
+    if query.is_empty() {
+        return;
+    }
+    let mut pairs = pairs(query);
+    let pairs = pairs.as_mut_slice();
+    pairs.sort_unstable_by(|a, b| cmp_reencoded(a.0, b.0).then_with(|| cmp_reencoded(a.1, b.1)));
+    for (i, (key, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            sink.put(b"&");
+        }
+        write_reencoded(sink, key);
+        sink.put(b"=");
+        write_reencoded(sink, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn canonical(query: &str) -> String {
+        let mut out = Vec::new();
+        write_query(&mut out, query);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn sorts_by_encoded_key_then_value() {
+        assert_eq!(
+            canonical("Param2=value2&Param1=value1"),
+            "Param1=value1&Param2=value2"
+        );
+        assert_eq!(
+            canonical("Param-3=Value3&Param=Value2&%E1%88%B4=Value1"),
+            "%E1%88%B4=Value1&Param=Value2&Param-3=Value3"
+        );
+        assert_eq!(canonical("a=2&a=1&a=10"), "a=1&a=10&a=2");
+        // Key first: "a" sorts before "a-b" although "a-b=" < "a=1" as text.
+        assert_eq!(canonical("a-b=1&a=1"), "a=1&a-b=1");
+    }
+
+    #[test]
+    fn keeps_empty_values_and_keys() {
+        assert_eq!(canonical("b&a="), "a=&b=");
+        assert_eq!(canonical("=x"), "=x");
+        assert_eq!(canonical("&&a=1&"), "a=1");
+        assert_eq!(canonical(""), "");
+    }
+
+    #[test]
+    fn reencodes_reserved_and_plus() {
+        assert_eq!(canonical("q=a+b c"), "q=a%2Bb%20c");
+        assert_eq!(canonical("q=a%2bb%7e"), "q=a%2Bb~");
+        assert_eq!(canonical("x=a=b"), "x=a%3Db");
+        assert_eq!(
+            canonical("X-Amz-Credential=AKID/20150830/us-east-1/s/aws4_request"),
+            "X-Amz-Credential=AKID%2F20150830%2Fus-east-1%2Fs%2Faws4_request"
+        );
+    }
+}

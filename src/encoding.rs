@@ -1,0 +1,279 @@
+//! Byte-level helpers shared by every stage: where bytes go (a [`Sink`]),
+//! percent-encoding as SigV4 defines it, and lowercase hex.
+//!
+//! SigV4 percent-encodes everything except the RFC 3986 unreserved set
+//! (`A-Z a-z 0-9 - . _ ~`), with uppercase hex digits. Encoding writes runs of
+//! untouched bytes as one slice so the hasher sees few, long updates.
+
+use hmac::Mac;
+use sha2::Digest;
+
+/// Where canonical bytes go: a hasher when signing, a buffer when explaining.
+///
+/// Both paths share every writer in this crate, so the bytes hashed and the
+/// bytes shown are the same by construction.
+pub(crate) trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for sha2::Sha256 {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        Digest::update(self, bytes);
+    }
+}
+
+impl Sink for hmac::Hmac<sha2::Sha256> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        Mac::update(self, bytes);
+    }
+}
+
+impl Sink for Vec<u8> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// Counts bytes instead of keeping them: sizes a buffer exactly before it
+/// is filled, so building a header value costs one allocation.
+#[derive(Default)]
+pub(crate) struct Counter(pub(crate) usize);
+
+impl Sink for Counter {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.0 += bytes.len();
+    }
+}
+
+const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
+const LOWER_HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// True for the RFC 3986 unreserved characters, the only ones SigV4 leaves
+/// unencoded.
+#[inline]
+pub(crate) const fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+/// `%XX` with uppercase hex, as SigV4 requires.
+#[inline]
+pub(crate) const fn percent_triplet(b: u8) -> [u8; 3] {
+    [
+        b'%',
+        UPPER_HEX[(b >> 4) as usize],
+        UPPER_HEX[(b & 0x0f) as usize],
+    ]
+}
+
+/// Percent-encodes `bytes` into `sink`, keeping unreserved characters (and
+/// `/` when `keep_slash`). Runs of kept bytes are written as one slice.
+pub(crate) fn write_encoded<S: Sink + ?Sized>(sink: &mut S, bytes: &[u8], keep_slash: bool) {
+    let mut run_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if is_unreserved(b) || (keep_slash && b == b'/') {
+            continue;
+        }
+        if run_start < i {
+            sink.put(&bytes[run_start..i]);
+        }
+        sink.put(&percent_triplet(b));
+        run_start = i + 1;
+    }
+    if run_start < bytes.len() {
+        sink.put(&bytes[run_start..]);
+    }
+}
+
+/// Value of an ASCII hex digit.
+#[inline]
+const fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Iterates the bytes of a percent-encoded string, decoded. A `%` that is
+/// not followed by two hex digits stands for itself; `+` stands for itself
+/// (query strings in URIs are not HTML forms).
+#[derive(Clone)]
+pub(crate) struct Decoded<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Decoded<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Self { rest: bytes }
+    }
+}
+
+impl Iterator for Decoded<'_> {
+    type Item = u8;
+
+    #[inline]
+    fn next(&mut self) -> Option<u8> {
+        let (&first, tail) = self.rest.split_first()?;
+        if first == b'%' {
+            if let [h, l, after @ ..] = tail {
+                if let (Some(h), Some(l)) = (hex_value(*h), hex_value(*l)) {
+                    self.rest = after;
+                    return Some(h << 4 | l);
+                }
+            }
+        }
+        self.rest = tail;
+        Some(first)
+    }
+}
+
+/// Writes `encoded` as SigV4 canonical form: decoded, then re-encoded with
+/// only unreserved characters left bare. `a%2fb`, `a%2Fb` and `a/b` all come
+/// out as `a%2Fb`; `%41` comes out as `A`.
+pub(crate) fn write_reencoded<S: Sink + ?Sized>(sink: &mut S, encoded: &[u8]) {
+    // Fast path: nothing to decode, so plain encoding gives the same bytes.
+    if !encoded.contains(&b'%') {
+        write_encoded(sink, encoded, false);
+        return;
+    }
+    // Buffer locally so the sink sees few, long writes.
+    let mut buf = [0u8; 128];
+    let mut len = 0;
+    for b in Decoded::new(encoded) {
+        if len + 3 > buf.len() {
+            sink.put(&buf[..len]);
+            len = 0;
+        }
+        if is_unreserved(b) {
+            buf[len] = b;
+            len += 1;
+        } else {
+            buf[len..len + 3].copy_from_slice(&percent_triplet(b));
+            len += 3;
+        }
+    }
+    sink.put(&buf[..len]);
+}
+
+/// Sort key of one decoded byte under SigV4 encoding: an encoded byte starts
+/// with `%` (0x25), which sorts before every unreserved character, and two
+/// encoded bytes compare by their hex digits, i.e. by value.
+#[inline]
+fn encoded_sort_key(b: u8) -> u16 {
+    (u16::from(is_unreserved(b)) << 8) | u16::from(b)
+}
+
+/// Compares two percent-encoded strings by their canonical (re-encoded)
+/// forms, without building those forms.
+pub(crate) fn cmp_reencoded(a: &[u8], b: &[u8]) -> core::cmp::Ordering {
+    if !a.contains(&b'%') && !b.contains(&b'%') {
+        return a
+            .iter()
+            .map(|&x| encoded_sort_key(x))
+            .cmp(b.iter().map(|&x| encoded_sort_key(x)));
+    }
+    Decoded::new(a)
+        .map(encoded_sort_key)
+        .cmp(Decoded::new(b).map(encoded_sort_key))
+}
+
+/// Lowercase hex of a 32-byte digest.
+#[inline]
+pub(crate) fn hex32(bytes: &[u8; 32]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    for (i, b) in bytes.iter().enumerate() {
+        out[2 * i] = LOWER_HEX[(b >> 4) as usize];
+        out[2 * i + 1] = LOWER_HEX[(b & 0x0f) as usize];
+    }
+    out
+}
+
+/// Views ASCII bytes made by this module as `&str`.
+#[inline]
+pub(crate) fn ascii_str(bytes: &[u8]) -> &str {
+    // Only ever called on hex or digits produced in this crate; fall back to
+    // an empty string instead of panicking should that invariant ever break.
+    core::str::from_utf8(bytes).unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reencoded(s: &str) -> String {
+        let mut out = Vec::new();
+        write_reencoded(&mut out, s.as_bytes());
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn encodes_everything_but_unreserved() {
+        let mut out = Vec::new();
+        write_encoded(&mut out, b"a b/c~d+e%", false);
+        assert_eq!(out, b"a%20b%2Fc~d%2Be%25");
+        out.clear();
+        write_encoded(&mut out, "/\u{1234}/x".as_bytes(), true);
+        assert_eq!(out, b"/%E1%88%B4/x");
+    }
+
+    #[test]
+    fn reencoding_normalizes_escapes() {
+        assert_eq!(reencoded("a%2fb"), "a%2Fb");
+        assert_eq!(reencoded("a/b"), "a%2Fb");
+        assert_eq!(reencoded("%41%7e"), "A~");
+        assert_eq!(reencoded("a+b"), "a%2Bb");
+        assert_eq!(reencoded("100%"), "100%25");
+        assert_eq!(reencoded("%zz%4"), "%25zz%254");
+        let long = "%20".repeat(100);
+        assert_eq!(reencoded(&long), long);
+    }
+
+    #[test]
+    fn ordering_matches_encoded_strings() {
+        let samples = [
+            "",
+            "a",
+            "A",
+            "-",
+            "~",
+            "%2F",
+            "/",
+            " ",
+            "a-b",
+            "a%20",
+            "%E1%88%B4",
+            "Param",
+            "Param-3",
+            "_",
+            ".",
+            "%7E",
+            "+",
+            "%2B",
+            "%",
+        ];
+        for a in samples {
+            for b in samples {
+                assert_eq!(
+                    cmp_reencoded(a.as_bytes(), b.as_bytes()),
+                    reencoded(a).cmp(&reencoded(b)),
+                    "{a:?} vs {b:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn hex_is_lowercase() {
+        let mut bytes = [0u8; 32];
+        bytes[0] = 0xab;
+        bytes[31] = 0x0f;
+        let hex = hex32(&bytes);
+        assert!(hex.starts_with(b"ab00"));
+        assert!(hex.ends_with(b"000f"));
+    }
+}

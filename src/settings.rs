@@ -1,0 +1,243 @@
+//! How to sign: the choices a service makes, with defaults that suit
+//! Amazon Neptune (`neptune-db`) and every other service but S3.
+
+/// How the canonical URI is derived from the request path.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UriEncoding {
+    /// Percent-encode the (already encoded) path once more: `%20` becomes
+    /// `%2520`. What every AWS service but S3 expects.
+    #[default]
+    Double,
+    /// Use the path as it appears in the URI. What S3 expects.
+    Single,
+}
+
+/// Whether the session token is covered by the signature.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SessionTokenMode {
+    /// `x-amz-security-token` is signed (the default, and what Neptune needs).
+    #[default]
+    Signed,
+    /// The token is added after signing and is not part of the signature
+    /// (a few services, such as IoT, want this).
+    AddedAfterSigning,
+}
+
+/// Headers left out of the signature, because proxies and clients add,
+/// change or drop them on the way.
+///
+/// The defaults are those botocore and smithy-js leave out: `authorization`,
+/// `user-agent`, `x-amzn-trace-id`, `expect`, the hop-by-hop headers
+/// (`connection`, `keep-alive`, `te`, `trailer`, `transfer-encoding`,
+/// `upgrade`) and any `proxy-*`. `host` is always signed.
+///
+/// # Examples
+///
+/// ```
+/// use sigv4::ExcludedHeaders;
+///
+/// let excluded = ExcludedHeaders::default().with("X-Request-Id");
+/// assert!(excluded.contains("x-request-id"));
+/// assert!(excluded.contains("Proxy-Authorization"));
+/// assert!(!excluded.contains("host"));
+/// assert!(!ExcludedHeaders::none().contains("user-agent"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExcludedHeaders {
+    defaults: bool,
+    extra: Vec<Box<str>>,
+}
+
+impl Default for ExcludedHeaders {
+    fn default() -> Self {
+        Self {
+            defaults: true,
+            extra: Vec::new(),
+        }
+    }
+}
+
+impl ExcludedHeaders {
+    /// Exclude nothing (every header present is signed).
+    #[must_use]
+    pub fn none() -> Self {
+        Self {
+            defaults: false,
+            extra: Vec::new(),
+        }
+    }
+
+    /// Also exclude `name` (any case).
+    #[must_use]
+    pub fn with(mut self, name: &str) -> Self {
+        self.extra.push(name.to_ascii_lowercase().into_boxed_str());
+        self
+    }
+
+    /// Whether a header of this name (any case) is left unsigned.
+    #[must_use]
+    pub fn contains(&self, name: &str) -> bool {
+        if name.eq_ignore_ascii_case("host") {
+            return false;
+        }
+        (self.defaults && is_default_excluded(name))
+            || self.extra.iter().any(|e| e.eq_ignore_ascii_case(name))
+    }
+}
+
+fn is_default_excluded(name: &str) -> bool {
+    const PROXY: &[u8] = b"proxy-";
+    let bytes = name.as_bytes();
+    if bytes.len() > PROXY.len() && bytes[..PROXY.len()].eq_ignore_ascii_case(PROXY) {
+        return true;
+    }
+    // The longest listed name is 17 bytes: most `x-amz-*` names stop here.
+    if !(2..=17).contains(&name.len()) {
+        return false;
+    }
+    [
+        "authorization",
+        "user-agent",
+        "x-amzn-trace-id",
+        "expect",
+        "connection",
+        "keep-alive",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    ]
+    .iter()
+    .any(|excluded| excluded.len() == name.len() && excluded.eq_ignore_ascii_case(name))
+}
+
+/// The signing choices. Defaults suit Neptune and every service but S3.
+///
+/// # Examples
+///
+/// ```
+/// use sigv4::{SigningSettings, UriEncoding};
+///
+/// let neptune = SigningSettings::default();
+/// assert_eq!(neptune.uri_encoding, UriEncoding::Double);
+/// assert!(neptune.normalize_path);
+///
+/// let s3 = SigningSettings::s3();
+/// assert_eq!(s3.uri_encoding, UriEncoding::Single);
+/// assert!(!s3.normalize_path && s3.content_sha256_header);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SigningSettings {
+    /// Double (default) or single (S3) URI path encoding.
+    pub uri_encoding: UriEncoding,
+    /// Remove dot segments and repeated slashes from the path (default on;
+    /// off for S3).
+    pub normalize_path: bool,
+    /// Add a signed `x-amz-content-sha256` header carrying the payload hash
+    /// (header signing only; default off; S3 requires it).
+    pub content_sha256_header: bool,
+    /// Sign the session token (default) or add it after signing.
+    pub session_token: SessionTokenMode,
+    /// Headers left unsigned.
+    pub excluded_headers: ExcludedHeaders,
+}
+
+impl Default for SigningSettings {
+    fn default() -> Self {
+        Self {
+            uri_encoding: UriEncoding::Double,
+            normalize_path: true,
+            content_sha256_header: false,
+            session_token: SessionTokenMode::Signed,
+            excluded_headers: ExcludedHeaders::default(),
+        }
+    }
+}
+
+impl SigningSettings {
+    /// What S3 expects: single encoding, no normalization,
+    /// `x-amz-content-sha256`.
+    #[must_use]
+    pub fn s3() -> Self {
+        Self {
+            uri_encoding: UriEncoding::Single,
+            normalize_path: false,
+            content_sha256_header: true,
+            ..Self::default()
+        }
+    }
+
+    /// Sets the URI encoding.
+    #[must_use]
+    pub fn with_uri_encoding(mut self, encoding: UriEncoding) -> Self {
+        self.uri_encoding = encoding;
+        self
+    }
+
+    /// Turns path normalization on or off.
+    #[must_use]
+    pub fn with_path_normalization(mut self, normalize: bool) -> Self {
+        self.normalize_path = normalize;
+        self
+    }
+
+    /// Turns the `x-amz-content-sha256` header on or off.
+    #[must_use]
+    pub fn with_content_sha256_header(mut self, on: bool) -> Self {
+        self.content_sha256_header = on;
+        self
+    }
+
+    /// Chooses whether the session token is signed.
+    #[must_use]
+    pub fn with_session_token_mode(mut self, mode: SessionTokenMode) -> Self {
+        self.session_token = mode;
+        self
+    }
+
+    /// Replaces the excluded headers.
+    #[must_use]
+    pub fn with_excluded_headers(mut self, excluded: ExcludedHeaders) -> Self {
+        self.excluded_headers = excluded;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_exclusions_cover_hop_by_hop_and_tracing() {
+        let e = ExcludedHeaders::default();
+        for name in [
+            "authorization",
+            "User-Agent",
+            "x-amzn-trace-id",
+            "expect",
+            "connection",
+            "keep-alive",
+            "te",
+            "trailer",
+            "transfer-encoding",
+            "upgrade",
+            "proxy-authorization",
+            "Proxy-Connection",
+        ] {
+            assert!(e.contains(name), "{name}");
+        }
+        for name in [
+            "host",
+            "x-amz-date",
+            "content-type",
+            "x-amz-meta-a",
+            "sec-websocket-key",
+        ] {
+            assert!(!e.contains(name), "{name}");
+        }
+        assert!(!ExcludedHeaders::none().with("host").contains("host"));
+    }
+}

@@ -1,0 +1,202 @@
+//! Header signing: `x-amz-date`, `x-amz-security-token`,
+//! `x-amz-content-sha256` and `authorization`.
+
+use http::header::{HeaderName, HeaderValue, AUTHORIZATION, HOST};
+use http::Request;
+
+use super::host::missing_host;
+use super::{check_expiry, Explanation, Signer};
+use crate::canonical::{CanonicalRequest, Header};
+use crate::credentials::Credentials;
+use crate::encoding::{Counter, Sink};
+use crate::error::SigningError;
+use crate::inline_vec::InlineVec;
+use crate::payload::PayloadHash;
+use crate::settings::SessionTokenMode;
+use crate::signature::Signature;
+use crate::signing_time::SigningTime;
+use crate::string_to_sign::ALGORITHM;
+
+pub(crate) const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
+pub(crate) const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security-token");
+pub(crate) const X_AMZ_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-amz-content-sha256");
+
+/// Runs `f` on the canonical request header signing would sign.
+fn with_canonical<B, R>(
+    signer: &Signer,
+    request: &Request<B>,
+    payload: &PayloadHash,
+    credentials: &Credentials,
+    time: &SigningTime,
+    host: Option<&HeaderValue>,
+    f: impl FnOnce(&CanonicalRequest<'_>) -> R,
+) -> Result<R, SigningError> {
+    let settings = &signer.settings;
+    let token = credentials
+        .session_token()
+        .filter(|_| settings.session_token == SessionTokenMode::Signed);
+
+    let mut headers: InlineVec<Header<'_>, 32> = InlineVec::new();
+    for (name, value) in request.headers() {
+        let name = name.as_str();
+        // Headers the signer owns are replaced, never signed as found.
+        let owned = name == "authorization"
+            || name == "x-amz-date"
+            || name == "x-amz-security-token"
+            || (settings.content_sha256_header && name == "x-amz-content-sha256");
+        if owned || settings.excluded_headers.contains(name) {
+            continue;
+        }
+        headers.push((name, value.as_bytes()));
+    }
+    if let Some(host) = host {
+        headers.push(("host", host.as_bytes()));
+    }
+    headers.push(("x-amz-date", time.amz_bytes()));
+    if let Some(token) = token {
+        headers.push(("x-amz-security-token", token.as_bytes()));
+    }
+    if settings.content_sha256_header {
+        headers.push(("x-amz-content-sha256", payload.as_str().as_bytes()));
+    }
+
+    let uri = request.uri();
+    let canonical = CanonicalRequest::new(
+        request.method().as_str(),
+        uri.path(),
+        uri.query().unwrap_or(""),
+        headers.as_slice(),
+        payload,
+    )?
+    .with_uri_encoding(settings.uri_encoding)
+    .with_path_normalization(settings.normalize_path);
+    Ok(f(&canonical))
+}
+
+/// `AWS4-HMAC-SHA256 Credential=AKID/scope, SignedHeaders=a;b, Signature=hex`,
+/// built in one exactly-sized buffer.
+fn authorization(
+    signer: &Signer,
+    canonical: &CanonicalRequest<'_>,
+    credentials: &Credentials,
+    time: &SigningTime,
+    signature: &Signature,
+) -> Result<HeaderValue, SigningError> {
+    let scope = signer.scope(time);
+    let mut sizes = Counter::default();
+    scope.write_to(&mut sizes);
+    canonical.write_signed_headers(&mut sizes);
+    let len = ALGORITHM.len()
+        + " Credential=".len()
+        + credentials.access_key_id().len()
+        + 1
+        + ", SignedHeaders=".len()
+        + ", Signature=".len()
+        + 64
+        + sizes.0;
+    let mut value = Vec::with_capacity(len);
+    value.put(ALGORITHM.as_bytes());
+    value.put(b" Credential=");
+    value.put(credentials.access_key_id().as_bytes());
+    value.put(b"/");
+    scope.write_to(&mut value);
+    value.put(b", SignedHeaders=");
+    canonical.write_signed_headers(&mut value);
+    value.put(b", Signature=");
+    value.put(&signature.to_hex());
+    let mut value = HeaderValue::try_from(value).map_err(|_| SigningError::InvalidHeaderValue {
+        name: "authorization".into(),
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+pub(super) fn sign<B>(
+    signer: &Signer,
+    request: &mut Request<B>,
+    payload: &PayloadHash,
+    credentials: &Credentials,
+    time: &SigningTime,
+) -> Result<Signature, SigningError> {
+    check_expiry(credentials, time)?;
+    let host = missing_host(request)?;
+    let (signature, authorization) = with_canonical(
+        signer,
+        request,
+        payload,
+        credentials,
+        time,
+        host.as_ref(),
+        |canonical| {
+            let signature = signer.signature(canonical, credentials, time);
+            let authorization = authorization(signer, canonical, credentials, time, &signature);
+            (signature, authorization)
+        },
+    )?;
+    let authorization = authorization?;
+
+    // Every fallible step is done: from here on the request changes.
+    let amz_date = HeaderValue::from_bytes(time.amz_bytes()).map_err(|_| {
+        SigningError::InvalidHeaderValue {
+            name: "x-amz-date".into(),
+        }
+    })?;
+    let token = match credentials.session_token() {
+        Some(token) => {
+            // Checked to be visible ASCII when the credentials were built.
+            let mut value =
+                HeaderValue::from_str(token).map_err(|_| SigningError::InvalidHeaderValue {
+                    name: "x-amz-security-token".into(),
+                })?;
+            value.set_sensitive(true);
+            Some(value)
+        }
+        None => None,
+    };
+    let content_sha256 = if signer.settings.content_sha256_header {
+        Some(HeaderValue::from_str(payload.as_str()).map_err(|_| {
+            SigningError::InvalidHeaderValue {
+                name: "x-amz-content-sha256".into(),
+            }
+        })?)
+    } else {
+        None
+    };
+
+    let headers = request.headers_mut();
+    headers.remove(AUTHORIZATION);
+    headers.remove(X_AMZ_DATE);
+    headers.remove(X_AMZ_SECURITY_TOKEN);
+    if let Some(host) = host {
+        headers.insert(HOST, host);
+    }
+    headers.insert(X_AMZ_DATE, amz_date);
+    if let Some(token) = token {
+        headers.insert(X_AMZ_SECURITY_TOKEN, token);
+    }
+    if let Some(value) = content_sha256 {
+        headers.insert(X_AMZ_CONTENT_SHA256, value);
+    }
+    headers.insert(AUTHORIZATION, authorization);
+    Ok(signature)
+}
+
+pub(super) fn explain<B>(
+    signer: &Signer,
+    request: &Request<B>,
+    payload: &PayloadHash,
+    credentials: &Credentials,
+    time: &SigningTime,
+) -> Result<Explanation, SigningError> {
+    check_expiry(credentials, time)?;
+    let host = missing_host(request)?;
+    with_canonical(
+        signer,
+        request,
+        payload,
+        credentials,
+        time,
+        host.as_ref(),
+        |canonical| signer.explanation(canonical, credentials, time),
+    )
+}

@@ -1,0 +1,290 @@
+//! The http adapter: signs `http::Request`s with the pure core, by header
+//! (`Authorization`) or by query string (presigned URLs).
+//!
+//! Every entry point computes first and mutates last: on error the request
+//! is untouched.
+
+mod explain;
+mod headers;
+mod host;
+mod presign;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::Request;
+
+use crate::canonical::CanonicalRequest;
+use crate::credentials::Credentials;
+use crate::error::{InvalidInput, SigningError};
+use crate::payload::{Payload, PayloadHash};
+use crate::scope::{CredentialScope, Region, Service};
+use crate::settings::SigningSettings;
+use crate::signature::Signature;
+use crate::signing_key::SigningKeyCache;
+use crate::signing_time::SigningTime;
+use crate::string_to_sign::StringToSign;
+
+pub use explain::Explanation;
+
+/// The longest a presigned URL may stay valid: seven days.
+pub const MAX_PRESIGN_EXPIRY: Duration = Duration::from_secs(604_800);
+
+/// Signs requests for one region and service, with a shared signing-key
+/// cache. Cheap to clone; clones share the cache. `Send + Sync`: one signer
+/// serves every thread.
+///
+/// # Examples
+///
+/// Sign a Neptune SPARQL query with the `Authorization` header:
+///
+/// ```
+/// use sigv4::{Credentials, Signer, SigningTime};
+///
+/// let signer = Signer::neptune("us-east-1")?;
+/// let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")?;
+/// let mut request = http::Request::get(
+///     "https://my-cluster.cluster-abc.us-east-1.neptune.amazonaws.com:8182/sparql?query=ASK%20%7B%7D",
+/// )
+/// .body(Vec::new())?;
+/// signer.sign(&mut request, &creds, SigningTime::parse("20150830T123600Z")?)?;
+///
+/// let headers = request.headers();
+/// assert_eq!(
+///     headers["host"],
+///     "my-cluster.cluster-abc.us-east-1.neptune.amazonaws.com:8182"
+/// );
+/// assert_eq!(headers["x-amz-date"], "20150830T123600Z");
+/// assert!(headers["authorization"]
+///     .to_str()?
+///     .starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/neptune-db/aws4_request, SignedHeaders=host;x-amz-date, Signature="));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Signer {
+    region: Region,
+    service: Service,
+    settings: SigningSettings,
+    keys: Arc<SigningKeyCache>,
+}
+
+impl Signer {
+    /// A signer for `service` in `region`, with default settings.
+    #[must_use]
+    pub fn new(region: Region, service: Service) -> Self {
+        Self {
+            region,
+            service,
+            settings: SigningSettings::default(),
+            keys: Arc::new(SigningKeyCache::new()),
+        }
+    }
+
+    /// A signer for Amazon Neptune (`neptune-db`) in `region`.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidInput::Region`] for an invalid region name.
+    pub fn neptune(region: &str) -> Result<Self, InvalidInput> {
+        Ok(Self::new(Region::new(region)?, Service::new("neptune-db")?))
+    }
+
+    /// Replaces the settings.
+    #[must_use]
+    pub fn with_settings(mut self, settings: SigningSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// The region signed for.
+    #[must_use]
+    pub fn region(&self) -> &Region {
+        &self.region
+    }
+
+    /// The service signed for.
+    #[must_use]
+    pub fn service(&self) -> &Service {
+        &self.service
+    }
+
+    /// The settings in use.
+    #[must_use]
+    pub fn settings(&self) -> &SigningSettings {
+        &self.settings
+    }
+
+    /// The signing-key cache (shared by clones of this signer).
+    #[must_use]
+    pub fn key_cache(&self) -> &SigningKeyCache {
+        &self.keys
+    }
+
+    /// Signs `request` with the `Authorization` header, hashing its body.
+    ///
+    /// Adds `x-amz-date`, `x-amz-security-token` (for temporary
+    /// credentials), `x-amz-content-sha256` (if the settings ask) and
+    /// `authorization`, replacing stale copies from an earlier signature;
+    /// adds `host` from the URI when it is missing. Returns the signature.
+    ///
+    /// # Errors
+    ///
+    /// See [`SigningError`]; on error the request is unchanged.
+    pub fn sign<B: AsRef<[u8]>>(
+        &self,
+        request: &mut Request<B>,
+        credentials: &Credentials,
+        time: SigningTime,
+    ) -> Result<Signature, SigningError> {
+        let payload = PayloadHash::of_bytes(request.body().as_ref());
+        headers::sign(self, request, &payload, credentials, &time)
+    }
+
+    /// Like [`sign`](Self::sign), for any body type, with the payload given
+    /// explicitly (a precomputed hash, `UNSIGNED-PAYLOAD`, streaming, or
+    /// bytes held elsewhere).
+    ///
+    /// # Errors
+    ///
+    /// See [`SigningError`]; on error the request is unchanged.
+    pub fn sign_with_payload<B>(
+        &self,
+        request: &mut Request<B>,
+        payload: Payload<'_>,
+        credentials: &Credentials,
+        time: SigningTime,
+    ) -> Result<Signature, SigningError> {
+        let payload = payload.hash()?;
+        headers::sign(self, request, &payload, credentials, &time)
+    }
+
+    /// Presigns `request`: the `X-Amz-*` query parameters, ending with
+    /// `X-Amz-Signature`, are added to its URI (replacing any from an earlier
+    /// presign). The body is hashed.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidInput::Expires`] unless `expires_in` is 1..=604800 whole
+    /// seconds (fractions are dropped); see [`SigningError`] otherwise. On
+    /// error the request is unchanged.
+    pub fn presign<B: AsRef<[u8]>>(
+        &self,
+        request: &mut Request<B>,
+        credentials: &Credentials,
+        time: SigningTime,
+        expires_in: Duration,
+    ) -> Result<Signature, SigningError> {
+        let payload = PayloadHash::of_bytes(request.body().as_ref());
+        presign::presign(self, request, &payload, credentials, &time, expires_in)
+    }
+
+    /// Like [`presign`](Self::presign), with the payload given explicitly
+    /// (S3 presigned URLs use [`Payload::Unsigned`]).
+    ///
+    /// # Errors
+    ///
+    /// As for [`presign`](Self::presign).
+    pub fn presign_with_payload<B>(
+        &self,
+        request: &mut Request<B>,
+        payload: Payload<'_>,
+        credentials: &Credentials,
+        time: SigningTime,
+        expires_in: Duration,
+    ) -> Result<Signature, SigningError> {
+        let payload = payload.hash()?;
+        presign::presign(self, request, &payload, credentials, &time, expires_in)
+    }
+
+    /// Computes what [`sign_with_payload`](Self::sign_with_payload) (for
+    /// `presign_expiry: None`) or
+    /// [`presign_with_payload`](Self::presign_with_payload) would sign,
+    /// without touching the request: the canonical request, the string to
+    /// sign and the signature, for diffing against a server's.
+    ///
+    /// # Errors
+    ///
+    /// As for the signing call it explains.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sigv4::{Credentials, Payload, Signer, SigningTime};
+    ///
+    /// let signer = Signer::neptune("us-east-1")?;
+    /// let creds = Credentials::new("AKIDEXAMPLE", "secret")?.with_session_token("TOKEN")?;
+    /// let request = http::Request::get("https://db.example.com:8182/status").body(())?;
+    /// let time = SigningTime::parse("20150830T123600Z")?;
+    /// let explained = signer.explain(&request, Payload::Bytes(b""), &creds, time, None)?;
+    /// assert!(explained.canonical_request_text().starts_with("GET\n/status\n\nhost:db.example.com:8182\n"));
+    /// // Shown text never carries the session token.
+    /// assert!(!explained.to_string().contains("TOKEN"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn explain<B>(
+        &self,
+        request: &Request<B>,
+        payload: Payload<'_>,
+        credentials: &Credentials,
+        time: SigningTime,
+        presign_expiry: Option<Duration>,
+    ) -> Result<Explanation, SigningError> {
+        let payload = payload.hash()?;
+        match presign_expiry {
+            None => headers::explain(self, request, &payload, credentials, &time),
+            Some(expires_in) => {
+                presign::explain(self, request, &payload, credentials, &time, expires_in)
+            }
+        }
+    }
+
+    fn scope<'a>(&'a self, time: &SigningTime) -> CredentialScope<'a> {
+        CredentialScope::new(time, &self.region, &self.service)
+    }
+
+    /// Stages 2 to 4 for a built canonical request: string to sign, cached
+    /// signing key, signature.
+    fn signature(
+        &self,
+        canonical: &CanonicalRequest<'_>,
+        credentials: &Credentials,
+        time: &SigningTime,
+    ) -> Signature {
+        let scope = self.scope(time);
+        let string_to_sign = StringToSign::new(time, scope, &canonical.hash());
+        self.keys
+            .with_key(credentials, &scope, |key| key.sign(&string_to_sign))
+    }
+
+    fn explanation(
+        &self,
+        canonical: &CanonicalRequest<'_>,
+        credentials: &Credentials,
+        time: &SigningTime,
+    ) -> Explanation {
+        let scope = self.scope(time);
+        let string_to_sign = StringToSign::new(time, scope, &canonical.hash());
+        let signature = self
+            .keys
+            .with_key(credentials, &scope, |key| key.sign(&string_to_sign));
+        Explanation::new(
+            canonical.to_bytes(),
+            string_to_sign.to_string(),
+            signature,
+            credentials.session_token(),
+        )
+    }
+}
+
+/// Rejects credentials that have expired at the signing time.
+fn check_expiry(credentials: &Credentials, time: &SigningTime) -> Result<(), SigningError> {
+    match credentials.expiry_unix() {
+        Some(expired_at) if credentials.is_expired_at(time) => {
+            Err(SigningError::CredentialsExpired {
+                expired_at,
+                signing_time: time.unix_seconds(),
+            })
+        }
+        _ => Ok(()),
+    }
+}

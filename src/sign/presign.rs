@@ -1,0 +1,232 @@
+//! Query signing (presigned URLs): `X-Amz-Algorithm`, `X-Amz-Credential`,
+//! `X-Amz-Date`, `X-Amz-Expires`, `X-Amz-SignedHeaders`, optionally
+//! `X-Amz-Security-Token`, and last `X-Amz-Signature`.
+
+use std::time::Duration;
+
+use http::header::{HeaderValue, HOST};
+use http::uri::PathAndQuery;
+use http::{Request, Uri};
+
+use super::host::missing_host;
+use super::{check_expiry, Explanation, Signer, MAX_PRESIGN_EXPIRY};
+use crate::canonical::{CanonicalRequest, Header};
+use crate::credentials::Credentials;
+use crate::encoding::{write_encoded, Sink};
+use crate::error::{InvalidInput, SigningError};
+use crate::inline_vec::InlineVec;
+use crate::payload::PayloadHash;
+use crate::scope::TERMINATOR;
+use crate::settings::SessionTokenMode;
+use crate::signature::Signature;
+use crate::signing_time::SigningTime;
+use crate::string_to_sign::ALGORITHM;
+
+/// Query parameters a presign owns; copies from an earlier presign are
+/// dropped so a URL can be presigned again.
+const OWNED_PARAMS: [&str; 7] = [
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Security-Token",
+    "X-Amz-Signature",
+];
+
+fn is_owned_param(segment: &[u8]) -> bool {
+    let key = segment.split(|&b| b == b'=').next().unwrap_or_default();
+    OWNED_PARAMS
+        .iter()
+        .any(|p| p.as_bytes().eq_ignore_ascii_case(key))
+}
+
+/// Expiry as whole seconds within 1..=604800.
+fn expiry_seconds(expires_in: Duration) -> Result<u64, InvalidInput> {
+    let seconds = expires_in.as_secs();
+    if seconds == 0 || expires_in > MAX_PRESIGN_EXPIRY {
+        return Err(InvalidInput::Expires { seconds });
+    }
+    Ok(seconds)
+}
+
+/// Builds the new path-and-query with every `X-Amz-*` parameter except the
+/// signature, and runs `f` on the canonical request over it. Returns `f`'s
+/// result and the path-and-query, ready for the signature.
+#[allow(clippy::too_many_arguments)]
+fn with_canonical<B, R>(
+    signer: &Signer,
+    request: &Request<B>,
+    payload: &PayloadHash,
+    credentials: &Credentials,
+    time: &SigningTime,
+    expires_in: Duration,
+    host: Option<&HeaderValue>,
+    f: impl FnOnce(&CanonicalRequest<'_>) -> R,
+) -> Result<(R, Vec<u8>), SigningError> {
+    let seconds = expiry_seconds(expires_in)?;
+    check_expiry(credentials, time)?;
+    let settings = &signer.settings;
+
+    let mut headers: InlineVec<Header<'_>, 32> = InlineVec::new();
+    for (name, value) in request.headers() {
+        if !settings.excluded_headers.contains(name.as_str()) {
+            headers.push((name.as_str(), value.as_bytes()));
+        }
+    }
+    if let Some(host) = host {
+        headers.push(("host", host.as_bytes()));
+    }
+
+    let uri = request.uri();
+    let path = match uri.path() {
+        "" => "/",
+        path => path,
+    };
+    let canonical = CanonicalRequest::new(
+        request.method().as_str(),
+        path,
+        "",
+        headers.as_slice(),
+        payload,
+    )?
+    .with_uri_encoding(settings.uri_encoding)
+    .with_path_normalization(settings.normalize_path);
+
+    let token = credentials.session_token();
+    let original = uri.query().unwrap_or("");
+    let mut pq =
+        Vec::with_capacity(path.len() + original.len() + 320 + 3 * token.map_or(0, str::len));
+    pq.put(path.as_bytes());
+    pq.put(b"?");
+    let query_start = pq.len();
+    for segment in original.as_bytes().split(|&b| b == b'&') {
+        if !segment.is_empty() && !is_owned_param(segment) {
+            pq.put(segment);
+            pq.put(b"&");
+        }
+    }
+    let scope = signer.scope(time);
+    pq.put(b"X-Amz-Algorithm=");
+    pq.put(ALGORITHM.as_bytes());
+    pq.put(b"&X-Amz-Credential=");
+    write_encoded(&mut pq, credentials.access_key_id().as_bytes(), false);
+    for part in [
+        scope.date(),
+        scope.region().as_str(),
+        scope.service().as_str(),
+        TERMINATOR,
+    ] {
+        pq.put(b"%2F");
+        pq.put(part.as_bytes());
+    }
+    pq.put(b"&X-Amz-Date=");
+    pq.put(time.amz_bytes());
+    pq.put(b"&X-Amz-Expires=");
+    pq.put(seconds.to_string().as_bytes());
+    pq.put(b"&X-Amz-SignedHeaders=");
+    let mut signed = Vec::with_capacity(64);
+    canonical.write_signed_headers(&mut signed);
+    write_encoded(&mut pq, &signed, false);
+    if let (Some(token), SessionTokenMode::Signed) = (token, settings.session_token) {
+        pq.put(b"&X-Amz-Security-Token=");
+        write_encoded(&mut pq, token.as_bytes(), false);
+    }
+
+    let query = core::str::from_utf8(&pq[query_start..]).map_err(|_| SigningError::InvalidUri {
+        reason: "the query is not UTF-8".into(),
+    })?;
+    let result = f(&canonical.with_query(query));
+    Ok((result, pq))
+}
+
+pub(super) fn presign<B>(
+    signer: &Signer,
+    request: &mut Request<B>,
+    payload: &PayloadHash,
+    credentials: &Credentials,
+    time: &SigningTime,
+    expires_in: Duration,
+) -> Result<Signature, SigningError> {
+    let host = missing_host(request)?;
+    let (signature, mut pq) = with_canonical(
+        signer,
+        request,
+        payload,
+        credentials,
+        time,
+        expires_in,
+        host.as_ref(),
+        |canonical| signer.signature(canonical, credentials, time),
+    )?;
+    pq.put(b"&X-Amz-Signature=");
+    pq.put(&signature.to_hex());
+    if let (Some(token), SessionTokenMode::AddedAfterSigning) =
+        (credentials.session_token(), signer.settings.session_token)
+    {
+        pq.put(b"&X-Amz-Security-Token=");
+        write_encoded(&mut pq, token.as_bytes(), false);
+    }
+
+    let invalid = |e: &dyn std::fmt::Display| SigningError::InvalidUri {
+        reason: e.to_string(),
+    };
+    let mut parts = request.uri().clone().into_parts();
+    parts.path_and_query = Some(PathAndQuery::try_from(pq).map_err(|e| invalid(&e))?);
+    let uri = Uri::from_parts(parts).map_err(|e| invalid(&e))?;
+
+    // Every fallible step is done: from here on the request changes.
+    *request.uri_mut() = uri;
+    if let Some(host) = host {
+        request.headers_mut().insert(HOST, host);
+    }
+    Ok(signature)
+}
+
+pub(super) fn explain<B>(
+    signer: &Signer,
+    request: &Request<B>,
+    payload: &PayloadHash,
+    credentials: &Credentials,
+    time: &SigningTime,
+    expires_in: Duration,
+) -> Result<Explanation, SigningError> {
+    let host = missing_host(request)?;
+    with_canonical(
+        signer,
+        request,
+        payload,
+        credentials,
+        time,
+        expires_in,
+        host.as_ref(),
+        |canonical| signer.explanation(canonical, credentials, time),
+    )
+    .map(|(explanation, _)| explanation)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_bounds() {
+        assert!(expiry_seconds(Duration::ZERO).is_err());
+        assert!(expiry_seconds(Duration::from_millis(999)).is_err());
+        assert_eq!(expiry_seconds(Duration::from_secs(1)).unwrap(), 1);
+        assert_eq!(
+            expiry_seconds(Duration::from_secs(604_800)).unwrap(),
+            604_800
+        );
+        assert!(expiry_seconds(Duration::from_millis(604_800_001)).is_err());
+        assert!(expiry_seconds(Duration::MAX).is_err());
+    }
+
+    #[test]
+    fn owned_params_match_by_key() {
+        assert!(is_owned_param(b"X-Amz-Signature=abc"));
+        assert!(is_owned_param(b"x-amz-date"));
+        assert!(!is_owned_param(b"X-Amz-Meta=1"));
+        assert!(!is_owned_param(b"query=X-Amz-Date"));
+    }
+}

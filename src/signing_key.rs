@@ -1,0 +1,417 @@
+//! Stage 3: the signing key, and the cache that derives it once per
+//! (secret, date, region, service).
+//!
+//! ```text
+//! kDate    = HMAC("AWS4" + secret, date)
+//! kRegion  = HMAC(kDate, region)
+//! kService = HMAC(kRegion, service)
+//! kSigning = HMAC(kService, "aws4_request")
+//! ```
+//!
+//! Deriving costs four HMACs (about a microsecond); signing with a cached key
+//! costs one. The cache has two levels: a small per-thread table read with
+//! no lock and no shared atomic (the hot path), in front of one mutex-guarded
+//! table that makes sure each key is derived once for all threads.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::credentials::Credentials;
+use crate::scope::{CredentialScope, Region, Service, TERMINATOR};
+use crate::signature::Signature;
+use crate::string_to_sign::StringToSign;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// HMAC-SHA256 keyed with `key`; any key length is valid for HMAC.
+fn keyed(key: &[u8]) -> HmacSha256 {
+    match HmacSha256::new_from_slice(key) {
+        Ok(mac) => mac,
+        // HMAC accepts keys of every length, so this arm cannot be reached;
+        // hashing the key (as HMAC itself does for long keys) keeps it total.
+        Err(_) => {
+            let mut block = [0u8; 64];
+            block[..32].copy_from_slice(&Sha256::digest(key));
+            HmacSha256::new(&block.into())
+        }
+    }
+}
+
+fn hmac(key: &[u8], data: &[u8]) -> Zeroizing<[u8; 32]> {
+    let mut mac = keyed(key);
+    mac.update(data);
+    Zeroizing::new(mac.finalize().into_bytes().into())
+}
+
+/// A derived SigV4 signing key, kept ready to sign: the HMAC state with the
+/// key already absorbed, so each signature costs one HMAC pass and no key
+/// setup. `Debug` never shows it; it is zeroized on drop.
+///
+/// # Examples
+///
+/// The AWS documentation's example key derivation:
+///
+/// ```
+/// use sigv4::{CredentialScope, Region, Service, SigningKey, SigningTime};
+///
+/// let time = SigningTime::parse("20150830T123600Z")?;
+/// let (region, service) = (Region::new("us-east-1")?, Service::new("iam")?);
+/// let key = SigningKey::derive(
+///     "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+///     &CredentialScope::new(&time, &region, &service),
+/// );
+/// assert_eq!(
+///     hex::encode(key.to_bytes()),
+///     "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9"
+/// );
+/// # Ok::<(), sigv4::InvalidInput>(())
+/// ```
+#[derive(Clone)]
+pub struct SigningKey {
+    key: Zeroizing<[u8; 32]>,
+    mac: HmacSha256,
+}
+
+impl SigningKey {
+    /// Derives the key for a secret access key and a credential scope.
+    #[must_use]
+    pub fn derive(secret_access_key: &str, scope: &CredentialScope<'_>) -> Self {
+        // "AWS4" + secret, without an allocation. HMAC hashes keys longer
+        // than a block (64 bytes); doing that here keeps the buffer fixed.
+        let secret = secret_access_key.as_bytes();
+        let mut first_key = Zeroizing::new([0u8; 64]);
+        let first_key: &[u8] = if 4 + secret.len() <= 64 {
+            first_key[..4].copy_from_slice(b"AWS4");
+            first_key[4..4 + secret.len()].copy_from_slice(secret);
+            &first_key[..4 + secret.len()]
+        } else {
+            let mut h = Sha256::new();
+            h.update(b"AWS4");
+            h.update(secret);
+            first_key[..32].copy_from_slice(&h.finalize());
+            &first_key[..32]
+        };
+        let k_date = hmac(first_key, scope.date().as_bytes());
+        let k_region = hmac(&*k_date, scope.region().as_str().as_bytes());
+        let k_service = hmac(&*k_region, scope.service().as_str().as_bytes());
+        let key = hmac(&*k_service, TERMINATOR.as_bytes());
+        Self {
+            mac: keyed(&*key),
+            key,
+        }
+    }
+
+    /// Signs a string to sign.
+    #[must_use]
+    pub fn sign(&self, string_to_sign: &StringToSign<'_>) -> Signature {
+        let mut mac = self.mac.clone();
+        string_to_sign.write_to(&mut mac);
+        Signature::from_bytes(mac.finalize().into_bytes().into())
+    }
+
+    /// HMAC-SHA256 of arbitrary bytes under this key (for chunk signatures).
+    #[must_use]
+    pub fn sign_bytes(&self, data: &[u8]) -> Signature {
+        let mut mac = self.mac.clone();
+        mac.update(data);
+        Signature::from_bytes(mac.finalize().into_bytes().into())
+    }
+
+    /// The raw key. Handle with care: it signs anything for its scope's day.
+    #[must_use]
+    pub fn to_bytes(&self) -> Zeroizing<[u8; 32]> {
+        self.key.clone()
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SigningKey(** redacted **)")
+    }
+}
+
+/// Where a derived key belongs: the secret's identity and the scope.
+#[derive(Clone, PartialEq, Eq)]
+struct Slot {
+    secret_id: u64,
+    date: [u8; 8],
+    region: Region,
+    service: Service,
+}
+
+impl Slot {
+    fn matches(&self, secret_id: u64, scope: &CredentialScope<'_>) -> bool {
+        self.secret_id == secret_id
+            && self.date == date_bytes(scope)
+            && self.region == *scope.region()
+            && self.service == *scope.service()
+    }
+}
+
+fn date_bytes(scope: &CredentialScope<'_>) -> [u8; 8] {
+    let mut d = [0u8; 8];
+    d.copy_from_slice(&scope.date().as_bytes()[..8]);
+    d
+}
+
+/// Per-thread entries: few, because a thread signs for few scopes at a time.
+const LOCAL_ENTRIES: usize = 4;
+/// Shared entries, across all credentials and scopes of one cache.
+const SHARED_ENTRIES: usize = 64;
+
+static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    static LOCAL: RefCell<LocalTable> = const { RefCell::new(LocalTable { entries: Vec::new(), next: 0 }) };
+}
+
+struct LocalTable {
+    entries: Vec<(u64, Slot, SigningKey)>,
+    next: usize,
+}
+
+/// Caches derived signing keys per (secret, date, region, service), for all
+/// threads. A key for a new date replaces the old date's key.
+///
+/// A [`Signer`](crate::Signer) owns one; SDK layers that drive the stages
+/// themselves can own their own.
+///
+/// # Examples
+///
+/// ```
+/// use sigv4::{CredentialScope, Credentials, Region, Service, SigningKeyCache, SigningTime};
+///
+/// let cache = SigningKeyCache::new();
+/// let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")?;
+/// let time = SigningTime::parse("20150830T123600Z")?;
+/// let (region, service) = (Region::new("us-east-1")?, Service::new("neptune-db")?);
+/// let scope = CredentialScope::new(&time, &region, &service);
+/// let a = cache.with_key(&creds, &scope, |key| key.sign_bytes(b"x"));
+/// let b = cache.with_key(&creds, &scope, |key| key.sign_bytes(b"x"));
+/// assert_eq!(a, b);
+/// assert_eq!(cache.derivations(), 1);
+/// # Ok::<(), sigv4::InvalidInput>(())
+/// ```
+pub struct SigningKeyCache {
+    id: u64,
+    shared: Mutex<Vec<(Slot, SigningKey)>>,
+    derivations: AtomicU64,
+}
+
+impl Default for SigningKeyCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for SigningKeyCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKeyCache")
+            .field("derivations", &self.derivations())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKeyCache {
+    /// An empty cache.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            id: NEXT_CACHE_ID.fetch_add(1, Ordering::Relaxed),
+            shared: Mutex::new(Vec::new()),
+            derivations: AtomicU64::new(0),
+        }
+    }
+
+    /// How many keys this cache has derived so far.
+    #[must_use]
+    pub fn derivations(&self) -> u64 {
+        self.derivations.load(Ordering::Relaxed)
+    }
+
+    /// Runs `f` with the signing key for these credentials and scope,
+    /// deriving it only if no thread has yet.
+    pub fn with_key<R>(
+        &self,
+        credentials: &Credentials,
+        scope: &CredentialScope<'_>,
+        f: impl FnOnce(&SigningKey) -> R,
+    ) -> R {
+        let secret_id = credentials.secret_id();
+        let mut f = Some(f);
+        let mut result = None;
+        // `try_with` fails only while the thread is being torn down; the
+        // shared table serves alone then.
+        let _ = LOCAL.try_with(|table| {
+            let Some(f) = f.take() else { return };
+            let mut table = table.borrow_mut();
+            if let Some((_, _, key)) = table
+                .entries
+                .iter()
+                .find(|(cache, slot, _)| *cache == self.id && slot.matches(secret_id, scope))
+            {
+                result = Some(f(key));
+                return;
+            }
+            let key = self.shared_key(credentials, scope);
+            result = Some(f(&key));
+            let entry = (self.id, slot_for(secret_id, scope), key);
+            if table.entries.len() < LOCAL_ENTRIES {
+                table.entries.push(entry);
+            } else {
+                let next = table.next;
+                table.entries[next] = entry;
+                table.next = (next + 1) % LOCAL_ENTRIES;
+            }
+        });
+        match (result, f) {
+            (Some(result), _) => result,
+            (None, Some(f)) => f(&self.shared_key(credentials, scope)),
+            // `f` ran exactly when `result` was set.
+            (None, None) => unreachable!("the key closure ran without a result"),
+        }
+    }
+
+    fn shared_key(&self, credentials: &Credentials, scope: &CredentialScope<'_>) -> SigningKey {
+        let secret_id = credentials.secret_id();
+        // A poisoned lock only means another thread panicked while holding
+        // it; the table is still consistent (every write is a whole entry).
+        let mut shared = self
+            .shared
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, key)) = shared
+            .iter()
+            .find(|(slot, _)| slot.matches(secret_id, scope))
+        {
+            return key.clone();
+        }
+        let key = SigningKey::derive(credentials.secret_access_key(), scope);
+        self.derivations.fetch_add(1, Ordering::Relaxed);
+        let slot = slot_for(secret_id, scope);
+        // A new day's key replaces the old day's for the same secret and scope.
+        shared.retain(|(old, _)| {
+            !(old.secret_id == slot.secret_id
+                && old.region == slot.region
+                && old.service == slot.service)
+        });
+        if shared.len() >= SHARED_ENTRIES {
+            shared.remove(0);
+        }
+        shared.push((slot, key.clone()));
+        key
+    }
+}
+
+fn slot_for(secret_id: u64, scope: &CredentialScope<'_>) -> Slot {
+    Slot {
+        secret_id,
+        date: date_bytes(scope),
+        region: scope.region().clone(),
+        service: scope.service().clone(),
+    }
+}
+
+impl Drop for SigningKeyCache {
+    fn drop(&mut self) {
+        // Drop this cache's keys from the current thread's table; other
+        // threads' entries are replaced as those threads sign and are
+        // zeroized when they go.
+        let id = self.id;
+        let _ = LOCAL.try_with(|table| {
+            if let Ok(mut table) = table.try_borrow_mut() {
+                table.entries.retain(|(cache, _, _)| *cache != id);
+                table.next = 0;
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signing_time::SigningTime;
+
+    fn scope_parts() -> (SigningTime, Region, Service) {
+        (
+            SigningTime::parse("20150830T123600Z").unwrap(),
+            Region::new("us-east-1").unwrap(),
+            Service::new("iam").unwrap(),
+        )
+    }
+
+    #[test]
+    fn derives_documentation_key() {
+        let (t, r, s) = scope_parts();
+        let key = SigningKey::derive(
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            &CredentialScope::new(&t, &r, &s),
+        );
+        assert_eq!(
+            hex::encode(*key.to_bytes()),
+            "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9"
+        );
+        assert_eq!(format!("{key:?}"), "SigningKey(** redacted **)");
+    }
+
+    #[test]
+    fn long_secrets_derive_like_plain_hmac() {
+        let (t, r, s) = scope_parts();
+        let secret = "x".repeat(200);
+        let scope = CredentialScope::new(&t, &r, &s);
+        let key = SigningKey::derive(&secret, &scope);
+        // Reference: HMAC with the full "AWS4"+secret key.
+        let full = format!("AWS4{secret}");
+        let k = hmac(full.as_bytes(), b"20150830");
+        let k = hmac(&*k, b"us-east-1");
+        let k = hmac(&*k, b"iam");
+        let k = hmac(&*k, b"aws4_request");
+        assert_eq!(*key.to_bytes(), *k);
+    }
+
+    #[test]
+    fn cache_derives_once_per_scope_and_replaces_old_dates() {
+        let cache = SigningKeyCache::new();
+        let creds = Credentials::new("AKID", "secret").unwrap();
+        let (t, r, s) = scope_parts();
+        let scope = CredentialScope::new(&t, &r, &s);
+        for _ in 0..3 {
+            cache.with_key(&creds, &scope, |_| ());
+        }
+        assert_eq!(cache.derivations(), 1);
+        let next_day = SigningTime::parse("20150831T000000Z").unwrap();
+        let scope2 = CredentialScope::new(&next_day, &r, &s);
+        let k2 = cache.with_key(&creds, &scope2, |k| *k.to_bytes());
+        assert_eq!(cache.derivations(), 2);
+        assert_eq!(cache.shared.lock().unwrap().len(), 1);
+        assert_eq!(k2, *SigningKey::derive("secret", &scope2).to_bytes());
+    }
+
+    #[test]
+    fn threads_share_one_derivation() {
+        let cache = std::sync::Arc::new(SigningKeyCache::new());
+        let creds = Credentials::new("AKID", "secret").unwrap();
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let cache = cache.clone();
+                let creds = creds.clone();
+                std::thread::spawn(move || {
+                    let (t, r, s) = scope_parts();
+                    let scope = CredentialScope::new(&t, &r, &s);
+                    (0..100)
+                        .map(|_| cache.with_key(&creds, &scope, |k| *k.to_bytes()))
+                        .last()
+                })
+            })
+            .collect();
+        let keys: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        assert!(keys.windows(2).all(|w| w[0] == w[1]));
+        assert_eq!(cache.derivations(), 1);
+    }
+}
