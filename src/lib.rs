@@ -72,6 +72,7 @@ mod signature;
 mod signing_key;
 mod signing_time;
 mod string_to_sign;
+pub mod verify;
 
 pub use canonical::{CanonicalRequest, Header};
 pub use credentials::Credentials;

@@ -1,0 +1,148 @@
+//! Why a request failed verification, with the AWS error code that fits.
+
+use std::fmt;
+
+use crate::signing_time::SigningTime;
+
+/// A request did not verify. [`code`](Self::code) gives the AWS error code
+/// a server should answer with. Messages never contain a secret or a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// Neither an `Authorization` header nor `X-Amz-Signature` is present.
+    MissingAuthentication,
+    /// The signature's parts are incomplete or malformed.
+    IncompleteSignature {
+        /// What is missing or malformed.
+        reason: &'static str,
+    },
+    /// The algorithm is not `AWS4-HMAC-SHA256`.
+    UnsupportedAlgorithm,
+    /// The credential scope names another date, region or service.
+    ScopeMismatch {
+        /// `date`, `region` or `service`.
+        field: &'static str,
+        /// The value the request claimed.
+        claimed: String,
+    },
+    /// The request's time is outside the allowed skew, or a presigned URL
+    /// has expired.
+    RequestExpired {
+        /// When the request says it was signed.
+        signed_at: SigningTime,
+        /// The verifier's time.
+        now: SigningTime,
+    },
+    /// `X-Amz-Expires` is not a number in 1..=604800.
+    ExpiresOutOfRange {
+        /// The value, when it was a number.
+        seconds: Option<u64>,
+    },
+    /// `host` or an `x-amz-*` header is present but not signed.
+    UnsignedHeader {
+        /// The header's name.
+        name: String,
+    },
+    /// A header listed in `SignedHeaders` is not in the request.
+    SignedHeaderMissing {
+        /// The header's name.
+        name: String,
+    },
+    /// The access key id is not known.
+    UnknownAccessKey {
+        /// The access key id.
+        access_key_id: String,
+    },
+    /// The key needs a session token and the request carries none.
+    MissingSessionToken,
+    /// The session token is not the one the key needs.
+    InvalidSessionToken,
+    /// `x-amz-content-sha256` does not match the body.
+    ContentSha256Mismatch,
+    /// The request could not be canonicalized (for example, a method that
+    /// is not an HTTP token).
+    Malformed {
+        /// What was wrong.
+        reason: String,
+    },
+    /// The signature does not match. Carries what the verifier computed, so
+    /// a client can diff its own (the session token is redacted).
+    SignatureDoesNotMatch {
+        /// The canonical request the verifier computed.
+        canonical_request: String,
+        /// The string to sign the verifier computed.
+        string_to_sign: String,
+    },
+}
+
+impl VerifyError {
+    /// The AWS error code for this failure.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MissingAuthentication => "MissingAuthenticationToken",
+            Self::IncompleteSignature { .. } | Self::UnsupportedAlgorithm => "IncompleteSignature",
+            Self::ExpiresOutOfRange { .. } => "AuthorizationQueryParametersError",
+            Self::RequestExpired { .. } => "RequestExpired",
+            Self::UnknownAccessKey { .. }
+            | Self::MissingSessionToken
+            | Self::InvalidSessionToken => "InvalidClientTokenId",
+            Self::ContentSha256Mismatch => "XAmzContentSHA256Mismatch",
+            Self::Malformed { .. } => "InvalidRequest",
+            Self::ScopeMismatch { .. }
+            | Self::UnsignedHeader { .. }
+            | Self::SignedHeaderMissing { .. }
+            | Self::SignatureDoesNotMatch { .. } => "SignatureDoesNotMatch",
+        }
+    }
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingAuthentication => {
+                f.write_str("the request has no authorization header and no X-Amz-Signature")
+            }
+            Self::IncompleteSignature { reason } => write!(f, "incomplete signature: {reason}"),
+            Self::UnsupportedAlgorithm => {
+                f.write_str("unsupported signing algorithm: expected AWS4-HMAC-SHA256")
+            }
+            Self::ScopeMismatch { field, claimed } => write!(
+                f,
+                "the credential scope's {field} {claimed:?} is not the one this endpoint expects"
+            ),
+            Self::RequestExpired { signed_at, now } => write!(
+                f,
+                "request expired: signed at {signed_at}, now {now}"
+            ),
+            Self::ExpiresOutOfRange { seconds: Some(s) } => {
+                write!(f, "X-Amz-Expires {s} is outside 1..=604800 seconds")
+            }
+            Self::ExpiresOutOfRange { seconds: None } => {
+                f.write_str("X-Amz-Expires is not a whole number of seconds")
+            }
+            Self::UnsignedHeader { name } => {
+                write!(f, "the header {name:?} is present but not signed")
+            }
+            Self::SignedHeaderMissing { name } => {
+                write!(f, "the signed header {name:?} is not in the request")
+            }
+            Self::UnknownAccessKey { access_key_id } => {
+                write!(f, "the access key id {access_key_id:?} is not known")
+            }
+            Self::MissingSessionToken => {
+                f.write_str("the key requires a session token and the request has none")
+            }
+            Self::InvalidSessionToken => f.write_str("the session token is not valid for this key"),
+            Self::ContentSha256Mismatch => {
+                f.write_str("x-amz-content-sha256 does not match the body")
+            }
+            Self::Malformed { reason } => write!(f, "malformed request: {reason}"),
+            Self::SignatureDoesNotMatch { .. } => f.write_str(
+                "the signature does not match the one computed for this request",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for VerifyError {}

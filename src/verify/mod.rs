@@ -1,0 +1,403 @@
+//! The server side: parse what a request claims, run the signer's pipeline
+//! on the same request, and compare in constant time.
+//!
+//! One canonicalizer serves both sides, so client and server cannot drift.
+
+mod claims;
+mod error;
+
+use std::time::Duration;
+
+use http::Request;
+use subtle::ConstantTimeEq;
+
+use crate::canonical::{CanonicalRequest, Header};
+use crate::credentials::Credentials;
+use crate::inline_vec::InlineVec;
+use crate::payload::{Payload, PayloadHash};
+use crate::scope::{CredentialScope, Region, Service};
+use crate::settings::UriEncoding;
+use crate::signature::Signature;
+use crate::signing_key::SigningKeyCache;
+use crate::signing_time::SigningTime;
+use crate::string_to_sign::StringToSign;
+
+pub use claims::SignatureLocation;
+pub use error::VerifyError;
+
+/// Finds the credentials behind an access key id: what the server knows.
+///
+/// Return the credentials with their secret key, and with the session token
+/// when the key is temporary and requests must present that token. `None`
+/// means the key is unknown.
+///
+/// Implemented for closures, so a map lookup is one line:
+///
+/// ```
+/// use sigv4::{Credentials, verify::SecretLookup};
+///
+/// let known = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")?;
+/// let lookup = move |id: &str| (id == "AKIDEXAMPLE").then(|| known.clone());
+/// assert!(lookup.credentials_for("AKIDEXAMPLE").is_some());
+/// assert!(lookup.credentials_for("AKIDOTHER").is_none());
+/// # Ok::<(), sigv4::InvalidInput>(())
+/// ```
+pub trait SecretLookup: Send + Sync {
+    /// The credentials for `access_key_id`, or `None` if it is unknown.
+    fn credentials_for(&self, access_key_id: &str) -> Option<Credentials>;
+}
+
+impl<F> SecretLookup for F
+where
+    F: Fn(&str) -> Option<Credentials> + Send + Sync,
+{
+    fn credentials_for(&self, access_key_id: &str) -> Option<Credentials> {
+        self(access_key_id)
+    }
+}
+
+/// What a verified request was signed with.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Verified {
+    /// The access key id that signed it.
+    pub access_key_id: String,
+    /// The signing time the request claimed.
+    pub time: SigningTime,
+    /// Header or presigned URL.
+    pub location: SignatureLocation,
+    /// The signed headers list.
+    pub signed_headers: String,
+}
+
+/// Verifies SigV4-signed requests for one region and service.
+///
+/// Defaults match [`Signer`](crate::Signer)'s: double URI encoding, path
+/// normalization, five minutes of allowed clock skew either way.
+///
+/// # Examples
+///
+/// ```
+/// use sigv4::{Credentials, Signer, SigningTime, verify::Verifier};
+///
+/// let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")?;
+/// let time = SigningTime::parse("20150830T123600Z")?;
+///
+/// let mut request = http::Request::get("https://db.example.com:8182/status").body(Vec::new())?;
+/// Signer::neptune("us-east-1")?.sign(&mut request, &creds, time)?;
+///
+/// let known = creds.clone();
+/// let verifier = Verifier::neptune("us-east-1", move |id: &str| (id == "AKIDEXAMPLE").then(|| known.clone()))?;
+/// let verified = verifier.verify(&request, time)?;
+/// assert_eq!(verified.access_key_id, "AKIDEXAMPLE");
+///
+/// // Any change to a signed part fails, with the AWS error code.
+/// *request.uri_mut() = "https://db.example.com:8182/status?x=1".parse()?;
+/// let err = verifier.verify(&request, time).unwrap_err();
+/// assert_eq!(err.code(), "SignatureDoesNotMatch");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Verifier<L> {
+    region: Region,
+    service: Service,
+    uri_encoding: UriEncoding,
+    normalize_path: bool,
+    max_skew: Duration,
+    lookup: L,
+    keys: SigningKeyCache,
+}
+
+impl<L> std::fmt::Debug for Verifier<L> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("region", &self.region)
+            .field("service", &self.service)
+            .field("uri_encoding", &self.uri_encoding)
+            .field("normalize_path", &self.normalize_path)
+            .field("max_skew", &self.max_skew)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<L: SecretLookup> Verifier<L> {
+    /// A verifier for `service` in `region`, finding secrets with `lookup`.
+    pub fn new(region: Region, service: Service, lookup: L) -> Self {
+        Self {
+            region,
+            service,
+            uri_encoding: UriEncoding::Double,
+            normalize_path: true,
+            max_skew: Duration::from_secs(300),
+            lookup,
+            keys: SigningKeyCache::new(),
+        }
+    }
+
+    /// A verifier for Amazon Neptune (`neptune-db`) in `region`.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidInput::Region`](crate::InvalidInput::Region) for an invalid region.
+    pub fn neptune(region: &str, lookup: L) -> Result<Self, crate::InvalidInput> {
+        Ok(Self::new(
+            Region::new(region)?,
+            Service::new("neptune-db")?,
+            lookup,
+        ))
+    }
+
+    /// Sets the URI encoding clients use (default double; S3 single).
+    #[must_use]
+    pub fn with_uri_encoding(mut self, encoding: UriEncoding) -> Self {
+        self.uri_encoding = encoding;
+        self
+    }
+
+    /// Sets whether clients normalize the path (default on; S3 off).
+    #[must_use]
+    pub fn with_path_normalization(mut self, normalize: bool) -> Self {
+        self.normalize_path = normalize;
+        self
+    }
+
+    /// Sets how far a request's time may be from the server's, either way.
+    #[must_use]
+    pub fn with_max_skew(mut self, max_skew: Duration) -> Self {
+        self.max_skew = max_skew;
+        self
+    }
+
+    /// Verifies `request`, hashing its body, as of `now`.
+    ///
+    /// # Errors
+    ///
+    /// A [`VerifyError`] naming the check that failed; see
+    /// [`VerifyError::code`] for the AWS error code.
+    pub fn verify<B: AsRef<[u8]>>(
+        &self,
+        request: &Request<B>,
+        now: SigningTime,
+    ) -> Result<Verified, VerifyError> {
+        self.verify_with_payload(request, Payload::Bytes(request.body().as_ref()), now)
+    }
+
+    /// Verifies `request` with its payload given explicitly (a body held
+    /// elsewhere, or a hash). A request carrying `x-amz-content-sha256` is
+    /// checked against a [`Payload::Bytes`] body.
+    ///
+    /// # Errors
+    ///
+    /// As for [`verify`](Self::verify).
+    pub fn verify_with_payload<B>(
+        &self,
+        request: &Request<B>,
+        payload: Payload<'_>,
+        now: SigningTime,
+    ) -> Result<Verified, VerifyError> {
+        let claims = claims::parse(request)?;
+
+        // Scope: the date must be the request's, region and service ours.
+        if claims.scope_date != claims.time.date() {
+            return Err(VerifyError::ScopeMismatch {
+                field: "date",
+                claimed: claims.scope_date.clone(),
+            });
+        }
+        if claims.region != self.region.as_str() {
+            return Err(VerifyError::ScopeMismatch {
+                field: "region",
+                claimed: claims.region.clone(),
+            });
+        }
+        if claims.service != self.service.as_str() {
+            return Err(VerifyError::ScopeMismatch {
+                field: "service",
+                claimed: claims.service.clone(),
+            });
+        }
+
+        self.check_time(&claims, now)?;
+
+        let signed: Vec<&str> = claims.signed_headers.split(';').collect();
+        check_signed_headers(request, &signed)?;
+
+        let credentials = self
+            .lookup
+            .credentials_for(&claims.access_key_id)
+            .ok_or_else(|| VerifyError::UnknownAccessKey {
+                access_key_id: claims.access_key_id.clone(),
+            })?;
+        check_session_token(request, &credentials, &claims, &signed)?;
+
+        let payload_hash = payload_hash(request, payload)?;
+        let mut headers: InlineVec<Header<'_>, 32> = InlineVec::new();
+        for name in &signed {
+            let mut found = false;
+            for value in request.headers().get_all(*name) {
+                headers.push((name, value.as_bytes()));
+                found = true;
+            }
+            if !found {
+                return Err(VerifyError::SignedHeaderMissing {
+                    name: (*name).to_owned(),
+                });
+            }
+        }
+        let uri = request.uri();
+        let query = claims
+            .signed_query
+            .as_deref()
+            .unwrap_or_else(|| uri.query().unwrap_or(""));
+        let canonical = CanonicalRequest::new(
+            request.method().as_str(),
+            uri.path(),
+            query,
+            headers.as_slice(),
+            &payload_hash,
+        )
+        .map_err(|e| VerifyError::Malformed {
+            reason: e.to_string(),
+        })?
+        .with_uri_encoding(self.uri_encoding)
+        .with_path_normalization(self.normalize_path);
+
+        let scope = CredentialScope::new(&claims.time, &self.region, &self.service);
+        let string_to_sign = StringToSign::new(&claims.time, scope, &canonical.hash());
+        let expected = self
+            .keys
+            .with_key(&credentials, &scope, |key| key.sign(&string_to_sign));
+        let matches = Signature::from_hex(&claims.signature).is_some_and(|claimed| claimed == expected);
+        if !matches {
+            let explanation = crate::sign::Explanation::new(
+                canonical.to_bytes(),
+                string_to_sign.to_string(),
+                expected,
+                credentials.session_token(),
+            );
+            return Err(VerifyError::SignatureDoesNotMatch {
+                canonical_request: explanation.canonical_request_text().to_owned(),
+                string_to_sign: explanation.string_to_sign().to_owned(),
+            });
+        }
+        Ok(Verified {
+            access_key_id: claims.access_key_id.clone(),
+            time: claims.time,
+            location: claims.location,
+            signed_headers: claims.signed_headers.clone().into_owned(),
+        })
+    }
+
+    fn check_time(&self, claims: &claims::Claims<'_>, now: SigningTime) -> Result<(), VerifyError> {
+        let skew = i64::try_from(self.max_skew.as_secs()).unwrap_or(i64::MAX);
+        let signed_at = claims.time.unix_seconds();
+        let now_s = now.unix_seconds();
+        match claims.location {
+            SignatureLocation::Header => {
+                if (now_s - signed_at).abs() > skew {
+                    return Err(VerifyError::RequestExpired {
+                        signed_at: claims.time,
+                        now,
+                    });
+                }
+            }
+            SignatureLocation::Query { expires } => {
+                // Not from the future (beyond the skew), and not yet expired.
+                let expires = i64::try_from(expires).unwrap_or(i64::MAX);
+                if signed_at - now_s > skew || now_s > signed_at.saturating_add(expires) {
+                    return Err(VerifyError::RequestExpired {
+                        signed_at: claims.time,
+                        now,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `host` must be signed, and so must every `x-amz-*` header present
+/// (`authorization`, which carries the signature, is not an `x-amz-*` header).
+fn check_signed_headers<B>(request: &Request<B>, signed: &[&str]) -> Result<(), VerifyError> {
+    let well_formed = |n: &&str| {
+        crate::canonical::is_token(n.as_bytes()) && !n.bytes().any(|b| b.is_ascii_uppercase())
+    };
+    if !signed.iter().all(well_formed) || !signed.windows(2).all(|w| w[0] < w[1]) {
+        return Err(VerifyError::IncompleteSignature {
+            reason: "SignedHeaders is not a sorted list of lowercase names",
+        });
+    }
+    if !signed.contains(&"host") {
+        return Err(VerifyError::UnsignedHeader {
+            name: "host".into(),
+        });
+    }
+    for name in request.headers().keys() {
+        let name = name.as_str();
+        if name.starts_with("x-amz-") && !signed.contains(&name) {
+            return Err(VerifyError::UnsignedHeader { name: name.into() });
+        }
+    }
+    Ok(())
+}
+
+fn check_session_token<B>(
+    request: &Request<B>,
+    credentials: &Credentials,
+    claims: &claims::Claims<'_>,
+    signed: &[&str],
+) -> Result<(), VerifyError> {
+    let presented: Option<&[u8]> = match claims.location {
+        SignatureLocation::Header => {
+            let header = request.headers().get("x-amz-security-token");
+            if header.is_some() && !signed.contains(&"x-amz-security-token") {
+                return Err(VerifyError::UnsignedHeader {
+                    name: "x-amz-security-token".into(),
+                });
+            }
+            header.map(http::HeaderValue::as_bytes)
+        }
+        // Every query parameter but the signature is signed.
+        SignatureLocation::Query { .. } => claims.query_token.as_deref().map(str::as_bytes),
+    };
+    match (credentials.session_token(), presented) {
+        (None, None) => Ok(()),
+        (Some(_), None) => Err(VerifyError::MissingSessionToken),
+        (None, Some(_)) => Err(VerifyError::InvalidSessionToken),
+        (Some(expected), Some(presented)) => {
+            if bool::from(expected.as_bytes().ct_eq(presented)) {
+                Ok(())
+            } else {
+                Err(VerifyError::InvalidSessionToken)
+            }
+        }
+    }
+}
+
+/// The payload line: `x-amz-content-sha256` when present (checked against
+/// the body when the body is given), else the given payload.
+fn payload_hash<B>(request: &Request<B>, payload: Payload<'_>) -> Result<PayloadHash, VerifyError> {
+    let given = payload.hash().map_err(|e| VerifyError::Malformed {
+        reason: e.to_string(),
+    })?;
+    let Some(claimed) = request.headers().get("x-amz-content-sha256") else {
+        return Ok(given);
+    };
+    let claimed = claimed.to_str().unwrap_or_default();
+    let constant = [
+        Payload::Unsigned,
+        Payload::StreamingSigned,
+        Payload::StreamingSignedTrailer,
+        Payload::StreamingUnsignedTrailer,
+    ]
+    .into_iter()
+    .filter_map(|p| p.hash().ok())
+    .find(|h| h.as_str() == claimed);
+    if let Some(constant) = constant {
+        return Ok(constant);
+    }
+    let claimed = PayloadHash::from_hex(claimed).map_err(|_| VerifyError::ContentSha256Mismatch)?;
+    if matches!(payload, Payload::Bytes(_) | Payload::Precomputed(_)) && claimed != given {
+        return Err(VerifyError::ContentSha256Mismatch);
+    }
+    Ok(claimed)
+}
