@@ -50,16 +50,9 @@
 //! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
-#![warn(clippy::pedantic)]
-#![allow(
-    clippy::module_name_repetitions,
-    clippy::must_use_candidate,
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss
-)]
 
 mod canonical;
-mod credentials;
+pub mod credentials;
 mod encoding;
 mod error;
 mod inline_vec;

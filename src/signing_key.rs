@@ -404,9 +404,11 @@ mod tests {
                 std::thread::spawn(move || {
                     let (t, r, s) = scope_parts();
                     let scope = CredentialScope::new(&t, &r, &s);
-                    (0..100)
-                        .map(|_| cache.with_key(&creds, &scope, |k| *k.to_bytes()))
-                        .last()
+                    let mut last = None;
+                    for _ in 0..100 {
+                        last = Some(cache.with_key(&creds, &scope, |k| *k.to_bytes()));
+                    }
+                    last
                 })
             })
             .collect();

@@ -49,7 +49,12 @@ fn signed(token: bool, presign: bool) -> Request<Vec<u8>> {
     let mut request = sparql_post();
     if presign {
         signer
-            .presign(&mut request, &creds(token), time(), Duration::from_secs(900))
+            .presign(
+                &mut request,
+                &creds(token),
+                time(),
+                Duration::from_secs(900),
+            )
             .unwrap();
     } else {
         signer.sign(&mut request, &creds(token), time()).unwrap();
@@ -127,7 +132,10 @@ fn rejects_a_changed_date() {
     assert_eq!(code(v.verify(&r, time())), "SignatureDoesNotMatch");
 
     let r = signed(false, true);
-    let uri = r.uri().to_string().replace("X-Amz-Date=20150830T123600Z", "X-Amz-Date=20150830T123601Z");
+    let uri = r
+        .uri()
+        .to_string()
+        .replace("X-Amz-Date=20150830T123600Z", "X-Amz-Date=20150830T123601Z");
     let mut r2 = r.clone();
     *r2.uri_mut() = uri.parse().unwrap();
     assert_eq!(code(v.verify(&r2, time())), "SignatureDoesNotMatch");
@@ -210,8 +218,12 @@ fn requires_host_and_amz_headers_to_be_signed() {
 
     let mut r = signed(false, false);
     let auth = r.headers()["authorization"].to_str().unwrap().to_owned();
-    let auth = auth.replace("SignedHeaders=content-type;host;", "SignedHeaders=content-type;");
-    r.headers_mut().insert("authorization", auth.parse().unwrap());
+    let auth = auth.replace(
+        "SignedHeaders=content-type;host;",
+        "SignedHeaders=content-type;",
+    );
+    r.headers_mut()
+        .insert("authorization", auth.parse().unwrap());
     assert_eq!(
         v.verify(&r, time()).unwrap_err(),
         VerifyError::UnsignedHeader {
@@ -243,7 +255,10 @@ fn rejects_other_scopes() {
     let elsewhere = Verifier::neptune("eu-west-1", move |_: &str| Some(known.clone())).unwrap();
     assert!(matches!(
         elsewhere.verify(&request, time()).unwrap_err(),
-        VerifyError::ScopeMismatch { field: "region", .. }
+        VerifyError::ScopeMismatch {
+            field: "region",
+            ..
+        }
     ));
 }
 

@@ -167,6 +167,12 @@ pub(super) fn sign<B>(
     headers.remove(AUTHORIZATION);
     headers.remove(X_AMZ_DATE);
     headers.remove(X_AMZ_SECURITY_TOKEN);
+    // Grow the map at most once, not once per insert.
+    let added = 2
+        + usize::from(host.is_some())
+        + usize::from(token.is_some())
+        + usize::from(content_sha256.is_some());
+    headers.reserve(added);
     if let Some(host) = host {
         headers.insert(HOST, host);
     }

@@ -92,7 +92,10 @@ pub(crate) fn parse<B>(request: &Request<B>) -> Result<Claims<'_>, VerifyError> 
     Err(VerifyError::MissingAuthentication)
 }
 
-fn parse_header<'r, B>(request: &'r Request<B>, value: &'r [u8]) -> Result<Claims<'r>, VerifyError> {
+fn parse_header<'r, B>(
+    request: &'r Request<B>,
+    value: &'r [u8],
+) -> Result<Claims<'r>, VerifyError> {
     let value = core::str::from_utf8(value).map_err(|_| VerifyError::IncompleteSignature {
         reason: "the authorization header is not text",
     })?;
@@ -120,8 +123,10 @@ fn parse_header<'r, B>(request: &'r Request<B>, value: &'r [u8]) -> Result<Claim
         .headers()
         .get("x-amz-date")
         .ok_or(missing("the request has no x-amz-date header"))?;
-    let date = date.to_str().map_err(|_| missing("the x-amz-date header is not text"))?;
-    let [access_key_id, scope_date, region, service] = split_credential(&credential)?;
+    let date = date
+        .to_str()
+        .map_err(|_| missing("the x-amz-date header is not text"))?;
+    let [access_key_id, scope_date, region, service] = split_credential(credential)?;
     Ok(Claims {
         location: SignatureLocation::Header,
         access_key_id,
@@ -275,7 +280,9 @@ mod tests {
         let r = Request::get(format!("/?{too_long}")).body(()).unwrap();
         assert!(matches!(
             parse(&r),
-            Err(VerifyError::ExpiresOutOfRange { seconds: Some(604_801) })
+            Err(VerifyError::ExpiresOutOfRange {
+                seconds: Some(604_801)
+            })
         ));
     }
 }
