@@ -45,9 +45,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         .into_iter()
         .find_map(var)
         .unwrap_or_else(|| "us-east-1".to_owned());
-    let endpoint = var("NEPTUNE_ENDPOINT").unwrap_or_else(|| {
-        format!("my-cluster.cluster-abc.{region}.neptune.amazonaws.com:8182")
-    });
+    let endpoint = var("NEPTUNE_ENDPOINT")
+        .unwrap_or_else(|| format!("my-cluster.cluster-abc.{region}.neptune.amazonaws.com:8182"));
     let (creds, source) = credentials()?;
 
     // SPARQL over HTTPS: GET /sparql?query=..., IAM-signed for `neptune-db`.
@@ -64,7 +63,12 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     println!("# credentials from {source}; region {region}");
     println!("# signed request:");
-    println!("{} {} {:?}", request.method(), request.uri(), request.version());
+    println!(
+        "{} {} {:?}",
+        request.method(),
+        request.uri(),
+        request.version()
+    );
     for (name, value) in request.headers() {
         // The session token is a credential: show that it is there, not what it is.
         if name == "x-amz-security-token" {

@@ -111,10 +111,9 @@ impl fmt::Display for VerifyError {
                 f,
                 "the credential scope's {field} {claimed:?} is not the one this endpoint expects"
             ),
-            Self::RequestExpired { signed_at, now } => write!(
-                f,
-                "request expired: signed at {signed_at}, now {now}"
-            ),
+            Self::RequestExpired { signed_at, now } => {
+                write!(f, "request expired: signed at {signed_at}, now {now}")
+            }
             Self::ExpiresOutOfRange { seconds: Some(s) } => {
                 write!(f, "X-Amz-Expires {s} is outside 1..=604800 seconds")
             }
@@ -138,9 +137,9 @@ impl fmt::Display for VerifyError {
                 f.write_str("x-amz-content-sha256 does not match the body")
             }
             Self::Malformed { reason } => write!(f, "malformed request: {reason}"),
-            Self::SignatureDoesNotMatch { .. } => f.write_str(
-                "the signature does not match the one computed for this request",
-            ),
+            Self::SignatureDoesNotMatch { .. } => {
+                f.write_str("the signature does not match the one computed for this request")
+            }
         }
     }
 }

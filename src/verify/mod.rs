@@ -266,7 +266,8 @@ impl<L: SecretLookup> Verifier<L> {
         let expected = self
             .keys
             .with_key(&credentials, &scope, |key| key.sign(&string_to_sign));
-        let matches = Signature::from_hex(&claims.signature).is_some_and(|claimed| claimed == expected);
+        let matches =
+            Signature::from_hex(&claims.signature).is_some_and(|claimed| claimed == expected);
         if !matches {
             let explanation = crate::sign::Explanation::new(
                 canonical.to_bytes(),

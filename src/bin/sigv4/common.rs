@@ -1,0 +1,244 @@
+//! What every subcommand shares: credentials and region from the
+//! environment, reading the raw request, writing the result, and reporting
+//! errors as one line on stderr.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use sigv4::{Credentials, Region};
+
+/// Exit status for bad input, a failed signature or an I/O error.
+const EXIT_FAILURE: u8 = 1;
+/// Exit status for a usage error: the command line itself is wrong.
+const EXIT_USAGE: u8 = 2;
+
+/// Every message starts with this, so it stands out among other tools' output.
+const PREFIX: &str = "sigv4: error: ";
+
+/// Environment variables holding the region, first match wins: the
+/// service-specific one, then the two the AWS SDKs read.
+pub const REGION_VARS: [&str; 3] = ["SERVICE_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"];
+
+/// A failure to report: what went wrong, and the exit status it earns.
+#[derive(Debug)]
+pub struct CliError {
+    message: String,
+    code: u8,
+}
+
+impl CliError {
+    /// The command line is wrong (exit status 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            code: EXIT_USAGE,
+        }
+    }
+
+    /// The input, the environment or the signing failed (exit status 1).
+    pub fn failure(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            code: EXIT_FAILURE,
+        }
+    }
+}
+
+/// Prints `error` as one line on stderr and gives the exit status.
+pub fn report(error: &CliError) -> ExitCode {
+    print_error(&error.message);
+    ExitCode::from(error.code)
+}
+
+/// Writes one `sigv4: error: ...` line. Line breaks are folded so scripts
+/// reading stderr line by line get the whole message.
+fn print_error(message: &str) {
+    let one_line = message.replace(['\r', '\n'], " ");
+    // Nothing sensible is left to do if stderr itself is gone.
+    let _ = writeln!(std::io::stderr().lock(), "{PREFIX}{one_line}");
+}
+
+/// Reports a clap error. Help and version requests print as clap intends;
+/// real usage errors are squeezed into one line: clap's message, its tips,
+/// and which `--help` to read (`command`, such as `sigv4 sign`).
+pub fn report_clap_error(error: &clap::Error, command: &str) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = error.print();
+        return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(EXIT_USAGE));
+    }
+    let message = summarize_clap_error(&error.render().to_string());
+    print_error(&format!("{message} (see '{command} --help')"));
+    ExitCode::from(EXIT_USAGE)
+}
+
+/// Turns clap's rendered error (message, blank line, tips, usage, hint)
+/// into one sentence: the message and its tips. The usage and the hint are
+/// dropped; the caller points to `--help` instead.
+fn summarize_clap_error(rendered: &str) -> String {
+    let mut message = String::new();
+    for paragraph in rendered.split("\n\n") {
+        let text = paragraph.split_whitespace().collect::<Vec<_>>().join(" ");
+        if text.is_empty() || text.starts_with("Usage:") || text.starts_with("For more information")
+        {
+            continue;
+        }
+        if message.is_empty() {
+            message.push_str(text.strip_prefix("error: ").unwrap_or(&text));
+        } else {
+            message.push_str("; ");
+            message.push_str(&text);
+        }
+    }
+    message
+}
+
+/// An environment variable, with unset, empty and all-blank treated alike.
+///
+/// # Errors
+///
+/// When the value is not UTF-8.
+pub fn env_var(name: &str) -> Result<Option<String>, CliError> {
+    match std::env::var(name) {
+        Ok(value) if value.trim().is_empty() => Ok(None),
+        Ok(value) => Ok(Some(value)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(CliError::failure(format!("{name} is not valid UTF-8")))
+        }
+    }
+}
+
+/// Credentials from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and, for
+/// temporary credentials, `AWS_SESSION_TOKEN`.
+///
+/// # Errors
+///
+/// When either key is missing or a value is malformed. Messages name the
+/// variable, never its value.
+pub fn credentials_from_env() -> Result<Credentials, CliError> {
+    let key_id = env_var("AWS_ACCESS_KEY_ID")?;
+    let secret = env_var("AWS_SECRET_ACCESS_KEY")?;
+    let (key_id, secret) = match (key_id, secret) {
+        (Some(key_id), Some(secret)) => (key_id, secret),
+        (key_id, _) => {
+            let missing = if key_id.is_none() {
+                "AWS_ACCESS_KEY_ID"
+            } else {
+                "AWS_SECRET_ACCESS_KEY"
+            };
+            return Err(CliError::failure(format!(
+                "missing credentials: {missing} is not set (set AWS_ACCESS_KEY_ID and \
+                 AWS_SECRET_ACCESS_KEY, and AWS_SESSION_TOKEN for temporary credentials)"
+            )));
+        }
+    };
+    let credentials = Credentials::new(key_id, secret)
+        .map_err(|e| CliError::failure(format!("bad credentials in the environment: {e}")))?;
+    match env_var("AWS_SESSION_TOKEN")? {
+        Some(token) => credentials
+            .with_session_token(token)
+            .map_err(|e| CliError::failure(format!("bad AWS_SESSION_TOKEN: {e}"))),
+        None => Ok(credentials),
+    }
+}
+
+/// The region: `--region` if given, else the first of [`REGION_VARS`] set.
+///
+/// # Errors
+///
+/// When none is set, or the variable's value is not a region name.
+pub fn region(flag: Option<&Region>) -> Result<Region, CliError> {
+    if let Some(region) = flag {
+        return Ok(region.clone());
+    }
+    for name in REGION_VARS {
+        if let Some(value) = env_var(name)? {
+            return Region::new(value).map_err(|e| CliError::usage(format!("{name}: {e}")));
+        }
+    }
+    let [first, second, third] = REGION_VARS;
+    Err(CliError::usage(format!(
+        "no region: pass --region or set {first}, {second} or {third}"
+    )))
+}
+
+/// `-` names stdin, as is customary.
+fn is_stdin(path: &Path) -> bool {
+    path == Path::new("-")
+}
+
+/// Where the input came from, for messages.
+fn input_name(path: Option<&Path>) -> String {
+    match path {
+        Some(path) if !is_stdin(path) => path.display().to_string(),
+        _ => "<stdin>".to_owned(),
+    }
+}
+
+/// Reads a raw HTTP request from `path`, or from stdin when it is `None`
+/// or `-`, and parses it.
+///
+/// # Errors
+///
+/// When the input cannot be read or is not a raw request; the message
+/// names the input and the offending line.
+pub fn read_request(path: Option<&Path>) -> Result<http::Request<Vec<u8>>, CliError> {
+    let name = input_name(path);
+    let bytes = match path {
+        Some(path) if !is_stdin(path) => std::fs::read(path),
+        _ => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .lock()
+                .read_to_end(&mut bytes)
+                .map(|_| bytes)
+        }
+    }
+    .map_err(|e| CliError::failure(format!("cannot read {name}: {e}")))?;
+    sigv4::raw::parse_request(&bytes)
+        .map_err(|e| CliError::failure(format!("cannot parse the request in {name}: {e}")))
+}
+
+/// Writes `bytes` to stdout in one go, so a failure leaves nothing half done
+/// by our own hand.
+///
+/// # Errors
+///
+/// When stdout is closed or full.
+pub fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(bytes)
+        .and_then(|()| stdout.flush())
+        .map_err(|e| CliError::failure(format!("cannot write to stdout: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::summarize_clap_error;
+
+    #[test]
+    fn clap_errors_become_one_line() {
+        let rendered = "error: the following required arguments were not provided:\n  \
+                        --service <SERVICE>\n\nUsage: sigv4 sign --service <SERVICE> [FILE]\n\n\
+                        For more information, try '--help'.\n";
+        assert_eq!(
+            summarize_clap_error(rendered),
+            "the following required arguments were not provided: --service <SERVICE>"
+        );
+        let rendered = "error: unexpected argument '--regoin' found\n\n  tip: a similar \
+                        argument exists: '--region'\n\nUsage: sigv4 sign [OPTIONS]\n";
+        assert_eq!(
+            summarize_clap_error(rendered),
+            "unexpected argument '--regoin' found; tip: a similar argument exists: \
+             '--region'"
+        );
+    }
+}
