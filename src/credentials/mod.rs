@@ -1,6 +1,76 @@
-//! Credentials: the plain data the signer needs. Providers that find
-//! credentials (environment, profile files, instance metadata, STS) build
-//! on this type; the signer only ever sees resolved [`Credentials`].
+//! Credentials: the plain data the signer needs ([`Credentials`]), the
+//! provider traits that find them, the providers, and a cache that keeps
+//! temporary credentials fresh. The signer only ever sees resolved
+//! [`Credentials`].
+//!
+//! # Providers
+//!
+//! | provider | where it looks | needs |
+//! | --- | --- | --- |
+//! | [`Credentials`] itself | static keys | |
+//! | [`EnvironmentProvider`] | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_CREDENTIAL_EXPIRATION` | |
+//! | [`ProfileProvider`] | `~/.aws/credentials` and `~/.aws/config`: static keys, `credential_process` | |
+//! | `net::ProfileProvider` | the same, plus `role_arn` through STS | `credentials-http` |
+//! | `net::WebIdentityProvider` | `AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ROLE_ARN` | `credentials-http` |
+//! | `net::ContainerProvider` | ECS, EKS Pod Identity, Lambda endpoints | `credentials-http` |
+//! | `net::ImdsProvider` | EC2 instance metadata (`IMDSv2`) | `credentials-http` |
+//! | `net::AssumeRoleProvider` | STS `AssumeRole` from other credentials | `credentials-http` |
+//! | `net::DefaultChain` | all of the above, in the AWS SDKs' order | `credentials-http` |
+//!
+//! The network providers take an `HttpTransport`; `credentials-hyper`
+//! adds a ready-made one.
+//!
+//! # Sync and async
+//!
+//! [`ProvideCredentials`] is synchronous; [`ProvideCredentialsAsync`]
+//! returns a boxed future and needs no particular runtime. Every synchronous
+//! provider is also an asynchronous one. A provider answers with
+//! credentials, with [`CredentialsError::NotFound`] (a chain moves on), or
+//! with another error (a chain stops).
+//!
+//! # Example
+//!
+//! ```
+//! use sigv4::credentials::{sign_with_provider, CachingProvider, ChainProvider, Env, EnvironmentProvider, ProfileProvider};
+//! use sigv4::{Signer, SigningTime};
+//!
+//! let env = Env::from_pairs([
+//!     ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+//!     ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+//! ]);
+//! let provider = CachingProvider::new(
+//!     ChainProvider::new()
+//!         .with("environment", EnvironmentProvider::with_env(env.clone()))
+//!         .with("profile", ProfileProvider::with_env(env)),
+//! );
+//! let signer = Signer::neptune("us-east-1")?;
+//! let mut request = http::Request::get("https://db.example.com:8182/status").body(Vec::new())?;
+//! sign_with_provider(&signer, &mut request, &provider, SigningTime::now())?;
+//! assert!(request.headers().contains_key("authorization"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#[cfg(feature = "aws-sdk-adapter")]
+mod aws_sdk;
+mod cache;
+mod env;
+mod error;
+mod json;
+#[cfg(feature = "credentials-http")]
+pub mod net;
+mod profile;
+mod provider;
+
+#[cfg(feature = "aws-sdk-adapter")]
+pub use aws_sdk::AwsSdkProvider;
+pub use cache::{AsyncCachingProvider, CacheSettings, CachingProvider, Clock, SystemClock};
+pub use env::{Env, EnvironmentProvider};
+pub use error::{CredentialsError, SignFromProviderError};
+pub use profile::{ProfileFileKind, ProfileProvider, ProfileSet};
+pub use provider::{
+    sign_with_provider, sign_with_provider_async, AsyncChainProvider, ChainProvider,
+    CredentialsFuture, ProvideCredentials, ProvideCredentialsAsync,
+};
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};

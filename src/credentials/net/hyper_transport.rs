@@ -1,0 +1,135 @@
+//! The ready-made transport (feature `credentials-hyper`): hyper's client
+//! with rustls on the `ring` crypto provider and the system's trust store,
+//! on tokio.
+
+use std::io::Cursor;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+use super::transport::{HttpTransport, RequestTimeouts, TransportError, TransportFuture};
+
+type Body = Full<Cursor<Vec<u8>>>;
+
+/// An [`HttpTransport`] over hyper and rustls (`ring` provider, the
+/// system's root certificates). Needs a tokio runtime with I/O and time
+/// enabled. Cheap to clone; clones share the connection pool.
+///
+/// Connections time out after 1 s by default; responses after 10 s, or
+/// after the [`RequestTimeouts`] a request carries (1 s for metadata
+/// endpoints).
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use sigv4::credentials::net::{DefaultChain, HyperTransport};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let transport = Arc::new(HyperTransport::new()?);
+/// let credentials = DefaultChain::new(transport).cached();
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct HyperTransport {
+    client: Client<HttpsConnector<HttpConnector>, Body>,
+    read_timeout: Duration,
+    connect_timeout: Duration,
+}
+
+impl HyperTransport {
+    /// A transport with a 1 s connect timeout and a 10 s read timeout.
+    ///
+    /// # Errors
+    ///
+    /// [`TransportError::Other`] if the system's root certificates cannot
+    /// be loaded.
+    pub fn new() -> Result<Self, TransportError> {
+        Self::with_timeouts(Duration::from_secs(1), Duration::from_secs(10))
+    }
+
+    /// A transport with the given default timeouts.
+    ///
+    /// # Errors
+    ///
+    /// As for [`new`](Self::new).
+    pub fn with_timeouts(connect: Duration, read: Duration) -> Result<Self, TransportError> {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(connect));
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(Arc::new(rustls::crypto::ring::default_provider()))
+            .map_err(|e| TransportError::Other {
+                reason: format!("cannot load the system's root certificates: {e}"),
+            })?
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new()).build(https);
+        Ok(Self {
+            client,
+            read_timeout: read,
+            connect_timeout: connect,
+        })
+    }
+}
+
+impl HttpTransport for HyperTransport {
+    fn send(&self, request: http::Request<Vec<u8>>) -> TransportFuture<'_> {
+        let timeouts = request.extensions().get::<RequestTimeouts>().copied();
+        let (connect, read) = timeouts.map_or((self.connect_timeout, self.read_timeout), |t| {
+            (t.connect, t.read)
+        });
+        let (parts, body) = request.into_parts();
+        let request = http::Request::from_parts(parts, Full::new(Cursor::new(body)));
+        Box::pin(async move {
+            let exchange = async {
+                let response = self.client.request(request).await.map_err(|e| {
+                    if e.is_connect() {
+                        TransportError::Connect {
+                            reason: error_chain(&e),
+                        }
+                    } else {
+                        TransportError::Other {
+                            reason: error_chain(&e),
+                        }
+                    }
+                })?;
+                let (parts, body) = response.into_parts();
+                let body = body.collect().await.map_err(|e| TransportError::Other {
+                    reason: format!("cannot read the response body: {e}"),
+                })?;
+                Ok(http::Response::from_parts(parts, body.to_bytes().to_vec()))
+            };
+            tokio::time::timeout(connect + read, exchange)
+                .await
+                .map_err(|_| TransportError::Timeout)?
+        })
+    }
+}
+
+/// An error and its sources, joined.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+impl std::fmt::Debug for HyperTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HyperTransport")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .finish_non_exhaustive()
+    }
+}

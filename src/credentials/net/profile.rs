@@ -1,0 +1,169 @@
+//! Profiles that need the network: `role_arn` (through STS), with
+//! `source_profile`, `credential_source` or `web_identity_token_file`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::container::ContainerProvider;
+use super::imds::ImdsProvider;
+use super::sts::{self, RoleRequest};
+use super::transport::HttpTransport;
+use crate::credentials::env::{Env, EnvironmentProvider};
+use crate::credentials::error::CredentialsError;
+use crate::credentials::profile::{process, BaseSource, ProfileProvider as SyncProfileProvider};
+use crate::credentials::provider::{
+    CredentialsFuture, ProvideCredentials, ProvideCredentialsAsync,
+};
+use crate::credentials::Credentials;
+use crate::scope::Region;
+
+/// Credentials from a profile of the shared files, following everything the
+/// profile says: static keys, `credential_process`, and `role_arn` assumed
+/// through STS from a `source_profile` (chains followed, loops rejected), a
+/// `credential_source` (`Environment`, `Ec2InstanceMetadata`,
+/// `EcsContainer`) or a `web_identity_token_file`.
+///
+/// STS is called in the profile's `region`, else the environment's, else
+/// `us-east-1`. The files are re-read on every call: wrap the provider in
+/// an [`AsyncCachingProvider`](crate::credentials::AsyncCachingProvider).
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use sigv4::credentials::net::{HttpTransport, ProfileProvider};
+///
+/// fn reporting(transport: Arc<dyn HttpTransport>) -> ProfileProvider {
+///     ProfileProvider::new(transport).with_profile("reporting")
+/// }
+/// ```
+#[derive(Clone)]
+pub struct ProfileProvider {
+    transport: Arc<dyn HttpTransport>,
+    env: Env,
+    profile: Option<String>,
+    sts_endpoint: Option<String>,
+}
+
+impl ProfileProvider {
+    /// Reads the process environment; sends through `transport`.
+    pub fn new(transport: Arc<dyn HttpTransport>) -> Self {
+        Self {
+            transport,
+            env: Env::process(),
+            profile: None,
+            sts_endpoint: None,
+        }
+    }
+
+    /// Reads `env` (file locations, `AWS_PROFILE`, and the environment of
+    /// `credential_source`s) instead of the process environment.
+    #[must_use]
+    pub fn with_env(mut self, env: Env) -> Self {
+        self.env = env;
+        self
+    }
+
+    /// Uses `profile` instead of `AWS_PROFILE` or `default`.
+    #[must_use]
+    pub fn with_profile(mut self, profile: impl Into<String>) -> Self {
+        self.profile = Some(profile.into());
+        self
+    }
+
+    /// Sends STS calls to `endpoint` instead of the regional endpoint.
+    #[must_use]
+    pub fn with_sts_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.sts_endpoint = Some(endpoint.into());
+        self
+    }
+
+    async fn fetch(&self) -> Result<Credentials, CredentialsError> {
+        let mut files = SyncProfileProvider::with_env(self.env.clone());
+        if let Some(p) = &self.profile {
+            files = files.with_profile(p.clone());
+        }
+        let plan = files.plan()?;
+        let env = self.env.clone();
+        let region = match &plan.region {
+            Some(r) => {
+                Region::new(r.trim()).map_err(|source| CredentialsError::InvalidCredentials {
+                    provider: "profile",
+                    source,
+                })?
+            }
+            None => sts::region_or_default(&env)?,
+        };
+        let endpoint = self
+            .sts_endpoint
+            .clone()
+            .unwrap_or_else(|| sts::regional_endpoint(&region));
+        let transport = &*self.transport;
+        let mut creds = match plan.base {
+            BaseSource::Static(c) => c,
+            BaseSource::Process { command, profile } => process::run(&command, &profile)?,
+            BaseSource::Environment => EnvironmentProvider::with_env(env).provide_credentials()?,
+            BaseSource::Ec2InstanceMetadata => {
+                ImdsProvider::new(self.transport.clone())
+                    .with_env(env)
+                    .provide_credentials_async()
+                    .await?
+            }
+            BaseSource::EcsContainer => {
+                ContainerProvider::new(self.transport.clone())
+                    .with_env(env)
+                    .provide_credentials_async()
+                    .await?
+            }
+            BaseSource::WebIdentity {
+                role_arn,
+                token_file,
+                session_name,
+            } => {
+                sts::assume_role_with_web_identity(
+                    transport,
+                    &endpoint,
+                    &role_arn,
+                    session_name.as_deref(),
+                    &token_file,
+                )
+                .await?
+            }
+        };
+        for step in &plan.roles {
+            let role = RoleRequest {
+                role_arn: step.role_arn.clone(),
+                session_name: step.session_name.clone(),
+                external_id: step.external_id.clone(),
+                duration: step.duration_seconds.map(|s| Duration::from_secs(s.into())),
+            };
+            creds = sts::assume_role(transport, &endpoint, &region, &creds, &role)
+                .await
+                .map_err(|e| match e {
+                    // Name the profile whose role could not be assumed.
+                    CredentialsError::Sts { .. } | CredentialsError::Transport { .. } => e,
+                    other => CredentialsError::InvalidProfile {
+                        profile: step.profile.clone(),
+                        reason: other.to_string(),
+                    },
+                })?;
+        }
+        Ok(creds)
+    }
+}
+
+impl ProvideCredentialsAsync for ProfileProvider {
+    fn provide_credentials_async(&self) -> CredentialsFuture<'_> {
+        Box::pin(self.fetch())
+    }
+}
+
+impl std::fmt::Debug for ProfileProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProfileProvider")
+            .field("env", &self.env)
+            .field("profile", &self.profile)
+            .field("sts_endpoint", &self.sts_endpoint)
+            .finish_non_exhaustive()
+    }
+}

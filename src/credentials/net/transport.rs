@@ -1,0 +1,181 @@
+//! The injected HTTP transport.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{Request, Response};
+
+use crate::credentials::error::CredentialsError;
+
+/// The future an [`HttpTransport`] returns.
+pub type TransportFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Response<Vec<u8>>, TransportError>> + Send + 'a>>;
+
+/// Sends one HTTP request and reads the whole response. Bring your own
+/// client, or use `HyperTransport` (feature `credentials-hyper`).
+///
+/// A transport should honour a [`RequestTimeouts`] found in the request's
+/// extensions: the metadata providers set short ones so a machine that is
+/// not on EC2 never stalls.
+///
+/// # Examples
+///
+/// ```
+/// use sigv4::credentials::net::{HttpTransport, TransportError, TransportFuture};
+///
+/// /// Answers every request with 404, as if nothing were there.
+/// struct Nowhere;
+/// impl HttpTransport for Nowhere {
+///     fn send(&self, _request: http::Request<Vec<u8>>) -> TransportFuture<'_> {
+///         Box::pin(async {
+///             http::Response::builder()
+///                 .status(404)
+///                 .body(Vec::new())
+///                 .map_err(|e| TransportError::Other { reason: e.to_string() })
+///         })
+///     }
+/// }
+/// ```
+pub trait HttpTransport: Send + Sync {
+    /// Sends `request`.
+    ///
+    /// # Errors
+    ///
+    /// [`TransportError`] when no response was received.
+    fn send(&self, request: Request<Vec<u8>>) -> TransportFuture<'_>;
+}
+
+impl<T: HttpTransport + ?Sized> HttpTransport for &T {
+    fn send(&self, request: Request<Vec<u8>>) -> TransportFuture<'_> {
+        (**self).send(request)
+    }
+}
+
+impl<T: HttpTransport + ?Sized> HttpTransport for Box<T> {
+    fn send(&self, request: Request<Vec<u8>>) -> TransportFuture<'_> {
+        (**self).send(request)
+    }
+}
+
+impl<T: HttpTransport + ?Sized> HttpTransport for Arc<T> {
+    fn send(&self, request: Request<Vec<u8>>) -> TransportFuture<'_> {
+        (**self).send(request)
+    }
+}
+
+/// Why a transport got no response.
+///
+/// # Examples
+///
+/// ```
+/// use sigv4::credentials::net::TransportError;
+///
+/// assert_eq!(TransportError::Timeout.to_string(), "timed out");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// No connection could be made (refused, unreachable, DNS, TLS).
+    Connect {
+        /// What failed.
+        reason: String,
+    },
+    /// The connection or the response took too long.
+    Timeout,
+    /// Anything else.
+    Other {
+        /// What failed.
+        reason: String,
+    },
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Connect { reason } => write!(f, "cannot connect: {reason}"),
+            Self::Timeout => f.write_str("timed out"),
+            Self::Other { reason } => f.write_str(reason),
+        }
+    }
+}
+
+impl std::error::Error for TransportError {}
+
+/// Timeouts a provider asks for, carried in the request's extensions.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use sigv4::credentials::net::RequestTimeouts;
+///
+/// let mut request = http::Request::get("http://169.254.169.254/").body(Vec::<u8>::new())?;
+/// request.extensions_mut().insert(RequestTimeouts::metadata());
+/// assert_eq!(request.extensions().get::<RequestTimeouts>().unwrap().read, Duration::from_secs(1));
+/// # Ok::<(), http::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RequestTimeouts {
+    /// The longest wait for a connection.
+    pub connect: Duration,
+    /// The longest wait for the whole response once connected.
+    pub read: Duration,
+}
+
+impl RequestTimeouts {
+    /// Builds timeouts.
+    #[must_use]
+    pub fn new(connect: Duration, read: Duration) -> Self {
+        Self { connect, read }
+    }
+
+    /// One second each: for metadata endpoints on the local link.
+    #[must_use]
+    pub fn metadata() -> Self {
+        Self::new(Duration::from_secs(1), Duration::from_secs(1))
+    }
+}
+
+/// A response, read.
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) body: Vec<u8>,
+}
+
+/// Sends through `transport` and reads the answer.
+pub(crate) async fn send(
+    transport: &dyn HttpTransport,
+    request: Request<Vec<u8>>,
+) -> Result<Answer, TransportError> {
+    let response = transport.send(request).await?;
+    Ok(Answer {
+        status: response.status().as_u16(),
+        body: response.into_body(),
+    })
+}
+
+/// A transport failure as a hard error.
+pub(crate) fn transport_error(provider: &'static str, e: &TransportError) -> CredentialsError {
+    CredentialsError::Transport {
+        provider,
+        reason: e.to_string(),
+    }
+}
+
+/// Builds a request, mapping `http` errors.
+pub(crate) fn build(
+    builder: http::request::Builder,
+    body: Vec<u8>,
+    provider: &'static str,
+) -> Result<Request<Vec<u8>>, CredentialsError> {
+    builder
+        .body(body)
+        .map_err(|e| CredentialsError::InvalidConfig {
+            name: format!("{provider} endpoint"),
+            reason: e.to_string(),
+        })
+}

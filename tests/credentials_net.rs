@@ -1,0 +1,773 @@
+//! Network providers against mock servers started here on 127.0.0.1 with
+//! ephemeral ports: IMDSv2 (refuses calls without a valid token), container
+//! credentials (checks the authorization token), STS (checks the SigV4
+//! signature of AssumeRole by recomputing it with this crate, answers with
+//! the real XML shapes), profiles that assume roles, and the default chain.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::io::Cursor;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use http_body_util::{BodyExt, Full};
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use sigv4::credentials::net::{
+    AssumeRoleProvider, ContainerProvider, DefaultChain, HttpTransport, HyperTransport,
+    ImdsProvider, ProfileProvider, WebIdentityProvider,
+};
+use sigv4::credentials::{CredentialsError, Env, ProvideCredentialsAsync};
+use sigv4::{Credentials, Payload, Region, Service, Signer, SigningTime};
+
+type Handler = dyn Fn(http::Request<Vec<u8>>) -> (u16, String) + Send + Sync;
+
+/// Serves `handler` on 127.0.0.1 with an ephemeral port until the runtime
+/// ends; returns `http://127.0.0.1:port` and a request counter.
+async fn serve(handler: Arc<Handler>) -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = count.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let handler = handler.clone();
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                    let handler = handler.clone();
+                    let counter = counter.clone();
+                    async move {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        let (parts, body) = req.into_parts();
+                        let body = body
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes().to_vec())
+                            .unwrap_or_default();
+                        let (status, text) = handler(http::Request::from_parts(parts, body));
+                        let response = http::Response::builder()
+                            .status(status)
+                            .body(Full::new(Cursor::new(text.into_bytes())))
+                            .unwrap();
+                        Ok::<_, Infallible>(response)
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    (format!("http://{addr}"), count)
+}
+
+fn transport() -> Arc<dyn HttpTransport> {
+    Arc::new(HyperTransport::new().unwrap())
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// An environment with nothing but a HOME where no `.aws` exists.
+fn empty_env(extra: &[(&str, &str)]) -> Env {
+    let mut pairs: Vec<(String, String)> = vec![("HOME".into(), "/nonexistent-sigv4-home".into())];
+    pairs.extend(extra.iter().map(|(k, v)| ((*k).into(), (*v).into())));
+    Env::from_pairs(pairs)
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "sigv4-net-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+    fn write(&self, name: &str, text: &str) -> String {
+        let p = self.0.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+// ---------------------------------------------------------------- IMDSv2
+
+const IMDS_TOKEN: &str = "imds-session-token-123";
+
+fn imds_handler(issued_token: &'static str) -> Arc<Handler> {
+    Arc::new(move |req| {
+        let path = req.uri().path().to_owned();
+        if req.method() == http::Method::PUT && path == "/latest/api/token" {
+            return match req.headers().get("x-aws-ec2-metadata-token-ttl-seconds") {
+                Some(ttl) if ttl.to_str().unwrap().parse::<u32>().is_ok() => {
+                    (200, issued_token.to_owned())
+                }
+                _ => (400, String::new()),
+            };
+        }
+        // IMDSv2 only: no valid token, no answer.
+        if req
+            .headers()
+            .get("x-aws-ec2-metadata-token")
+            .and_then(|v| v.to_str().ok())
+            != Some(IMDS_TOKEN)
+        {
+            return (401, String::new());
+        }
+        match (req.method().as_str(), path.as_str()) {
+            ("GET", "/latest/meta-data/iam/security-credentials/") => (200, "NeptuneRole".into()),
+            ("GET", "/latest/meta-data/iam/security-credentials/NeptuneRole") => (
+                200,
+                r#"{"Code":"Success","LastUpdated":"2024-01-01T00:00:00Z","Type":"AWS-HMAC","AccessKeyId":"ASIAIMDS","SecretAccessKey":"imdssecret","Token":"imdstoken","Expiration":"2100-01-01T00:00:00Z"}"#.into(),
+            ),
+            _ => (404, String::new()),
+        }
+    })
+}
+
+#[test]
+fn imds_v2_flow_gives_credentials() {
+    runtime().block_on(async {
+        let (endpoint, count) = serve(imds_handler(IMDS_TOKEN)).await;
+        let env = empty_env(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT", &endpoint)]);
+        let creds = ImdsProvider::new(transport())
+            .with_env(env)
+            .provide_credentials_async()
+            .await
+            .unwrap();
+        assert_eq!(creds.access_key_id(), "ASIAIMDS");
+        assert_eq!(creds.session_token(), Some("imdstoken"));
+        assert!(creds.expiry().is_some());
+        assert_eq!(count.load(Ordering::SeqCst), 3);
+    });
+}
+
+#[test]
+fn imds_calls_without_the_valid_token_are_refused() {
+    runtime().block_on(async {
+        // The token endpoint hands out a token the other endpoints refuse.
+        let (endpoint, _) = serve(imds_handler("stale-token")).await;
+        let err = ImdsProvider::new(transport())
+            .with_env(empty_env(&[]))
+            .with_endpoint(endpoint.clone())
+            .provide_credentials_async()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CredentialsError::HttpStatus { status: 401, .. }),
+            "{err}"
+        );
+        // And the mock does refuse a bare GET.
+        let response = transport()
+            .send(
+                http::Request::get(format!(
+                    "{endpoint}/latest/meta-data/iam/security-credentials/"
+                ))
+                .body(Vec::new())
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401);
+    });
+}
+
+#[test]
+fn imds_disabled_unreachable_and_bad_mode() {
+    runtime().block_on(async {
+        let err = ImdsProvider::new(transport())
+            .with_env(empty_env(&[("AWS_EC2_METADATA_DISABLED", "TRUE")]))
+            .provide_credentials_async()
+            .await
+            .unwrap_err();
+        assert!(err.is_not_found(), "{err}");
+
+        // A port with nothing listening: NotFound, quickly.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let dead = format!("http://{}", listener.local_addr().unwrap());
+        drop(listener);
+        let started = std::time::Instant::now();
+        let err = ImdsProvider::new(transport())
+            .with_env(empty_env(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT", &dead)]))
+            .provide_credentials_async()
+            .await
+            .unwrap_err();
+        assert!(err.is_not_found(), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(3));
+
+        let err = ImdsProvider::new(transport())
+            .with_env(empty_env(&[(
+                "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+                "IPv5",
+            )]))
+            .provide_credentials_async()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CredentialsError::InvalidConfig { .. }),
+            "{err}"
+        );
+    });
+}
+
+#[test]
+fn imds_error_code_surfaces() {
+    runtime().block_on(async {
+        let (endpoint, _) = serve(Arc::new(|req: http::Request<Vec<u8>>| {
+            match req.uri().path() {
+                "/latest/api/token" => (200, IMDS_TOKEN.into()),
+                "/latest/meta-data/iam/security-credentials/" => (200, "R\n".into()),
+                _ => (
+                    200,
+                    r#"{"Code":"AssumeRoleUnauthorizedAccess","Message":"cannot assume"}"#.into(),
+                ),
+            }
+        }))
+        .await;
+        let err = ImdsProvider::new(transport())
+            .with_env(empty_env(&[]))
+            .with_endpoint(endpoint)
+            .provide_credentials_async()
+            .await
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("AssumeRoleUnauthorizedAccess") && text.contains("cannot assume"),
+            "{text}"
+        );
+    });
+}
+
+// ------------------------------------------------------------ containers
+
+fn container_handler(expected_auth: &'static str) -> Arc<Handler> {
+    Arc::new(move |req| {
+        if req
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            != Some(expected_auth)
+        {
+            return (
+                401,
+                r#"{"Code":"AccessDenied","Message":"bad token"}"#.into(),
+            );
+        }
+        if req.uri().path() != "/v1/credentials" {
+            return (404, String::new());
+        }
+        (200, r#"{"AccessKeyId":"ASIACONT","SecretAccessKey":"contsecret","Token":"conttoken","Expiration":"2100-01-01T00:00:00Z","RoleArn":"arn:aws:iam::1:role/T"}"#.into())
+    })
+}
+
+#[test]
+fn container_full_uri_with_token_and_token_file() {
+    runtime().block_on(async {
+        let (endpoint, _) = serve(container_handler("Bearer good")).await;
+        let uri = format!("{endpoint}/v1/credentials");
+        let creds = ContainerProvider::new(transport())
+            .with_env(empty_env(&[
+                ("AWS_CONTAINER_CREDENTIALS_FULL_URI", &uri),
+                ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer good"),
+            ]))
+            .provide_credentials_async()
+            .await
+            .unwrap();
+        assert_eq!(creds.access_key_id(), "ASIACONT");
+        assert_eq!(creds.session_token(), Some("conttoken"));
+
+        // The token file wins over the variable.
+        let dir = TempDir::new();
+        let file = dir.write("token", "Bearer good\n");
+        let creds = ContainerProvider::new(transport())
+            .with_env(empty_env(&[
+                ("AWS_CONTAINER_CREDENTIALS_FULL_URI", &uri),
+                ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer wrong"),
+                ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", &file),
+            ]))
+            .provide_credentials_async()
+            .await
+            .unwrap();
+        assert_eq!(creds.access_key_id(), "ASIACONT");
+
+        // A wrong token is refused, and the answer's code and message surface.
+        let err = ContainerProvider::new(transport())
+            .with_env(empty_env(&[
+                ("AWS_CONTAINER_CREDENTIALS_FULL_URI", &uri),
+                ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer wrong"),
+            ]))
+            .provide_credentials_async()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CredentialsError::HttpStatus { status: 401, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("AccessDenied: bad token"), "{err}");
+        assert!(!err.to_string().contains("wrong"), "{err}");
+    });
+}
+
+#[test]
+fn container_host_rules_and_absence() {
+    runtime().block_on(async {
+        for uri in [
+            "http://example.com/creds",
+            "http://169.254.169.254/x",
+            "ftp://127.0.0.1/x",
+        ] {
+            let err = ContainerProvider::new(transport())
+                .with_env(empty_env(&[("AWS_CONTAINER_CREDENTIALS_FULL_URI", uri)]))
+                .provide_credentials_async()
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, CredentialsError::InvalidConfig { .. }),
+                "{uri}: {err}"
+            );
+        }
+        let err = ContainerProvider::new(transport())
+            .with_env(empty_env(&[]))
+            .provide_credentials_async()
+            .await
+            .unwrap_err();
+        assert!(err.is_not_found(), "{err}");
+    });
+}
+
+// ------------------------------------------------------------------- STS
+
+fn form(body: &[u8]) -> HashMap<String, String> {
+    std::str::from_utf8(body)
+        .unwrap()
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| {
+            let v = percent_encoding::percent_decode_str(&v.replace('+', " "))
+                .decode_utf8()
+                .unwrap()
+                .into_owned();
+            (k.to_owned(), v)
+        })
+        .collect()
+}
+
+/// Checks the SigV4 signature of a received request against `secrets`
+/// (access key id to secret and token) by recomputing it with this crate.
+fn verify_sigv4(
+    req: &http::Request<Vec<u8>>,
+    secrets: &HashMap<String, (String, Option<String>)>,
+) -> Result<String, String> {
+    let auth = req
+        .headers()
+        .get("authorization")
+        .ok_or("no authorization header")?
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let rest = auth
+        .strip_prefix("AWS4-HMAC-SHA256 ")
+        .ok_or("not AWS4-HMAC-SHA256")?;
+    let mut fields = HashMap::new();
+    for part in rest.split(", ") {
+        let (k, v) = part.split_once('=').ok_or("bad authorization field")?;
+        fields.insert(k, v);
+    }
+    let credential: Vec<&str> = fields["Credential"].split('/').collect();
+    let [akid, date, region, service, terminator] = credential[..] else {
+        return Err("bad scope".into());
+    };
+    if service != "sts" || terminator != "aws4_request" {
+        return Err(format!("bad scope service {service}"));
+    }
+    let amz_date = req.headers()["x-amz-date"].to_str().unwrap();
+    if !amz_date.starts_with(date) {
+        return Err("scope date differs from x-amz-date".into());
+    }
+    let signed: Vec<&str> = fields["SignedHeaders"].split(';').collect();
+    for needed in ["content-type", "host", "x-amz-date"] {
+        if !signed.contains(&needed) {
+            return Err(format!("{needed} is not signed"));
+        }
+    }
+    let (secret, token) = secrets.get(akid).ok_or("unknown access key")?;
+    if token.is_some() != signed.contains(&"x-amz-security-token") {
+        return Err("session token not signed".into());
+    }
+    let mut creds = Credentials::new(akid, secret.as_str()).unwrap();
+    if let Some(t) = token {
+        if req.headers()["x-amz-security-token"] != t.as_str() {
+            return Err("wrong session token".into());
+        }
+        creds = creds.with_session_token(t.as_str()).unwrap();
+    }
+    // Rebuild the request from the signed headers only, and recompute.
+    let host = req.headers()["host"].to_str().unwrap();
+    let mut rebuilt = http::Request::builder()
+        .method(req.method())
+        .uri(format!("http://{host}{}", req.uri()));
+    for name in &signed {
+        rebuilt = rebuilt.header(*name, req.headers()[*name].clone());
+    }
+    let rebuilt = rebuilt.body(()).unwrap();
+    let signer = Signer::new(Region::new(region).unwrap(), Service::new("sts").unwrap());
+    let explained = signer
+        .explain(
+            &rebuilt,
+            Payload::Bytes(req.body()),
+            &creds,
+            SigningTime::parse(amz_date).unwrap(),
+            None,
+        )
+        .map_err(|e| e.to_string())?;
+    if explained.signature().to_string() != fields["Signature"] {
+        return Err("signature mismatch".into());
+    }
+    Ok(region.to_owned())
+}
+
+fn sts_success(action: &str, akid: &str, secret: &str, token: &str) -> String {
+    format!(
+        r#"<{action}Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <{action}Result>
+    <AssumedRoleUser><AssumedRoleId>AROA:s</AssumedRoleId><Arn>arn:aws:sts::123456789012:assumed-role/R/s</Arn></AssumedRoleUser>
+    <Credentials>
+      <AccessKeyId>{akid}</AccessKeyId>
+      <SecretAccessKey>{secret}</SecretAccessKey>
+      <SessionToken>{token}</SessionToken>
+      <Expiration>2100-01-01T00:00:00Z</Expiration>
+    </Credentials>
+    <PackedPolicySize>6</PackedPolicySize>
+  </{action}Result>
+  <ResponseMetadata><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ResponseMetadata>
+</{action}Response>"#
+    )
+}
+
+fn sts_error(code: &str, message: &str) -> String {
+    format!(
+        r#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>x</RequestId></ErrorResponse>"#
+    )
+}
+
+/// An STS mock: AssumeRole must be correctly signed by a known key; each
+/// role gives credentials `ASIA<role name>` that are known in turn.
+fn sts_handler(
+    known: HashMap<String, (String, Option<String>)>,
+    log: Arc<std::sync::Mutex<Vec<String>>>,
+) -> Arc<Handler> {
+    let known = Arc::new(std::sync::Mutex::new(known));
+    Arc::new(move |req| {
+        if req.method() != http::Method::POST || req.uri().path() != "/" {
+            return (404, String::new());
+        }
+        let params = form(req.body());
+        if params.get("Version").map(String::as_str) != Some("2011-06-15") {
+            return (400, sts_error("InvalidAction", "bad version"));
+        }
+        let role_arn = params.get("RoleArn").cloned().unwrap_or_default();
+        let role = role_arn.rsplit('/').next().unwrap_or_default().to_owned();
+        match params.get("Action").map(String::as_str) {
+            Some("AssumeRole") => {
+                let secrets = known.lock().unwrap().clone();
+                match verify_sigv4(&req, &secrets) {
+                    Ok(region) => log
+                        .lock()
+                        .unwrap()
+                        .push(format!("AssumeRole {role} in {region}")),
+                    Err(why) => return (403, sts_error("SignatureDoesNotMatch", &why)),
+                }
+                if role == "Forbidden" {
+                    return (
+                        403,
+                        sts_error(
+                            "AccessDenied",
+                            "User is not authorized to perform: sts:AssumeRole",
+                        ),
+                    );
+                }
+                let akid = format!("ASIA{}", role.to_uppercase());
+                let (secret, token) = (format!("secret-{role}"), format!("token-{role}"));
+                known
+                    .lock()
+                    .unwrap()
+                    .insert(akid.clone(), (secret.clone(), Some(token.clone())));
+                (200, sts_success("AssumeRole", &akid, &secret, &token))
+            }
+            Some("AssumeRoleWithWebIdentity") => {
+                if req.headers().contains_key("authorization") {
+                    return (
+                        400,
+                        sts_error("InvalidRequest", "web identity calls are unsigned"),
+                    );
+                }
+                if params.get("WebIdentityToken").map(String::as_str) != Some("oidc-token") {
+                    return (400, sts_error("InvalidIdentityToken", "bad token"));
+                }
+                log.lock().unwrap().push(format!(
+                    "AssumeRoleWithWebIdentity {role} as {}",
+                    params["RoleSessionName"]
+                ));
+                (
+                    200,
+                    sts_success(
+                        "AssumeRoleWithWebIdentity",
+                        "ASIAWEB",
+                        "websecret",
+                        "webtoken",
+                    ),
+                )
+            }
+            _ => (400, sts_error("InvalidAction", "unknown action")),
+        }
+    })
+}
+
+fn base_keys() -> HashMap<String, (String, Option<String>)> {
+    HashMap::from([(
+        "AKIDBASE".to_owned(),
+        ("basesecret".to_owned(), Some("basetoken".to_owned())),
+    )])
+}
+
+#[test]
+fn assume_role_is_signed_and_parsed() {
+    runtime().block_on(async {
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (endpoint, _) = serve(sts_handler(base_keys(), log.clone())).await;
+        let source = Credentials::new("AKIDBASE", "basesecret")
+            .unwrap()
+            .with_session_token("basetoken")
+            .unwrap();
+        let provider = AssumeRoleProvider::new(
+            transport(),
+            Arc::new(source),
+            "arn:aws:iam::123456789012:role/Reader",
+            Region::new("eu-west-1").unwrap(),
+        )
+        .with_session_name("test-session")
+        .with_duration(std::time::Duration::from_secs(900))
+        .with_endpoint(endpoint);
+        let creds = provider.provide_credentials_async().await.unwrap();
+        assert_eq!(creds.access_key_id(), "ASIAREADER");
+        assert_eq!(creds.secret_access_key(), "secret-Reader");
+        assert_eq!(creds.session_token(), Some("token-Reader"));
+        assert!(creds.expiry().is_some());
+        assert_eq!(*log.lock().unwrap(), ["AssumeRole Reader in eu-west-1"]);
+    });
+}
+
+#[test]
+fn assume_role_errors_surface_code_and_message() {
+    runtime().block_on(async {
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (endpoint, _) = serve(sts_handler(base_keys(), log)).await;
+        let good = Credentials::new("AKIDBASE", "basesecret").unwrap().with_session_token("basetoken").unwrap();
+        let err = AssumeRoleProvider::new(transport(), Arc::new(good), "arn:aws:iam::1:role/Forbidden", Region::new("us-east-1").unwrap())
+            .with_endpoint(endpoint.clone())
+            .provide_credentials_async()
+            .await
+            .unwrap_err();
+        match &err {
+            CredentialsError::Sts { action, status, code, message } => {
+                assert_eq!((*action, *status, code.as_str()), ("AssumeRole", 403, "AccessDenied"));
+                assert!(message.contains("sts:AssumeRole"));
+            }
+            other => panic!("{other:?}"),
+        }
+        // A wrong secret: the mock's signature check refuses it.
+        let wrong = Credentials::new("AKIDBASE", "not-the-secret").unwrap().with_session_token("basetoken").unwrap();
+        let err = AssumeRoleProvider::new(transport(), Arc::new(wrong), "arn:aws:iam::1:role/Reader", Region::new("us-east-1").unwrap())
+            .with_endpoint(endpoint)
+            .provide_credentials_async()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, CredentialsError::Sts { code, message, .. } if code == "SignatureDoesNotMatch" && message == "signature mismatch"),
+            "{err}"
+        );
+        assert!(!err.to_string().contains("not-the-secret"));
+    });
+}
+
+#[test]
+fn web_identity_is_unsigned_and_reads_the_token_file() {
+    runtime().block_on(async {
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (endpoint, _) = serve(sts_handler(HashMap::new(), log.clone())).await;
+        let dir = TempDir::new();
+        let token_file = dir.write("token", "oidc-token\n");
+        let creds = WebIdentityProvider::new(transport())
+            .with_env(empty_env(&[
+                ("AWS_WEB_IDENTITY_TOKEN_FILE", &token_file),
+                ("AWS_ROLE_ARN", "arn:aws:iam::1:role/Pod"),
+                ("AWS_ROLE_SESSION_NAME", "pod-session"),
+            ]))
+            .with_endpoint(endpoint)
+            .provide_credentials_async()
+            .await
+            .unwrap();
+        assert_eq!(creds.access_key_id(), "ASIAWEB");
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["AssumeRoleWithWebIdentity Pod as pod-session"]
+        );
+        let err = WebIdentityProvider::new(transport())
+            .with_env(empty_env(&[("AWS_ROLE_ARN", "arn:aws:iam::1:role/Pod")]))
+            .provide_credentials_async()
+            .await
+            .unwrap_err();
+        assert!(err.is_not_found(), "{err}");
+    });
+}
+
+// -------------------------------------------------- profiles and the chain
+
+#[test]
+fn profile_role_chain_is_followed_through_sts() {
+    runtime().block_on(async {
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (endpoint, _) = serve(sts_handler(base_keys(), log.clone())).await;
+        let dir = TempDir::new();
+        let config = dir.write(
+            "config",
+            "[profile app]\nrole_arn = arn:aws:iam::1:role/App\nsource_profile = middle\nrole_session_name = app-session\nregion = ap-south-1\n\
+             [profile middle]\nrole_arn = arn:aws:iam::1:role/Middle\nsource_profile = base\n\
+             [profile from-env]\nrole_arn = arn:aws:iam::1:role/FromEnv\ncredential_source = Environment\n",
+        );
+        let credentials = dir.write(
+            "credentials",
+            "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = basesecret\naws_session_token = basetoken\n",
+        );
+        let env = empty_env(&[("AWS_CONFIG_FILE", &config), ("AWS_SHARED_CREDENTIALS_FILE", &credentials)]);
+        let creds = ProfileProvider::new(transport())
+            .with_env(env.clone())
+            .with_profile("app")
+            .with_sts_endpoint(endpoint.clone())
+            .provide_credentials_async()
+            .await
+            .unwrap();
+        assert_eq!(creds.access_key_id(), "ASIAAPP");
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["AssumeRole Middle in ap-south-1", "AssumeRole App in ap-south-1"]
+        );
+
+        let env = empty_env(&[
+            ("AWS_CONFIG_FILE", &config),
+            ("AWS_SHARED_CREDENTIALS_FILE", &credentials),
+            ("AWS_PROFILE", "from-env"),
+            ("AWS_ACCESS_KEY_ID", "AKIDBASE"),
+            ("AWS_SECRET_ACCESS_KEY", "basesecret"),
+            ("AWS_SESSION_TOKEN", "basetoken"),
+            ("AWS_REGION", "us-west-2"),
+        ]);
+        let creds = ProfileProvider::new(transport())
+            .with_env(env)
+            .with_sts_endpoint(endpoint)
+            .provide_credentials_async()
+            .await
+            .unwrap();
+        assert_eq!(creds.access_key_id(), "ASIAFROMENV");
+        assert_eq!(log.lock().unwrap().last().unwrap(), "AssumeRole FromEnv in us-west-2");
+    });
+}
+
+#[test]
+fn default_chain_order() {
+    runtime().block_on(async {
+        let (imds, imds_calls) = serve(imds_handler(IMDS_TOKEN)).await;
+        // Nothing else configured: instance metadata answers.
+        let chain = DefaultChain::new(transport())
+            .with_env(empty_env(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds)]));
+        assert_eq!(
+            chain
+                .provide_credentials_async()
+                .await
+                .unwrap()
+                .access_key_id(),
+            "ASIAIMDS"
+        );
+        assert_eq!(imds_calls.load(Ordering::SeqCst), 3);
+
+        // Container credentials come before instance metadata.
+        let (container, _) = serve(container_handler("tok")).await;
+        let uri = format!("{container}/v1/credentials");
+        let chain = DefaultChain::new(transport()).with_env(empty_env(&[
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds),
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", &uri),
+            ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "tok"),
+        ]));
+        assert_eq!(
+            chain
+                .provide_credentials_async()
+                .await
+                .unwrap()
+                .access_key_id(),
+            "ASIACONT"
+        );
+
+        // The environment comes first, without any network call.
+        let chain = DefaultChain::new(transport()).with_env(empty_env(&[
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds),
+            ("AWS_ACCESS_KEY_ID", "AKIDENV"),
+            ("AWS_SECRET_ACCESS_KEY", "envsecret"),
+        ]));
+        assert_eq!(
+            chain
+                .provide_credentials_async()
+                .await
+                .unwrap()
+                .access_key_id(),
+            "AKIDENV"
+        );
+        assert_eq!(imds_calls.load(Ordering::SeqCst), 3);
+
+        // A hard error stops the chain before instance metadata.
+        let chain = DefaultChain::new(transport()).with_env(empty_env(&[
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds),
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/"),
+        ]));
+        let err = chain.provide_credentials_async().await.unwrap_err();
+        assert!(
+            matches!(err, CredentialsError::InvalidConfig { .. }),
+            "{err}"
+        );
+
+        // Nothing anywhere: NotFound listing each link.
+        let chain = DefaultChain::new(transport())
+            .with_env(empty_env(&[("AWS_EC2_METADATA_DISABLED", "true")]));
+        let err = chain.provide_credentials_async().await.unwrap_err();
+        assert!(err.is_not_found(), "{err}");
+        for link in [
+            "environment:",
+            "profile:",
+            "web identity:",
+            "container:",
+            "instance metadata:",
+        ] {
+            assert!(err.to_string().contains(link), "{err}");
+        }
+    });
+}
