@@ -1,0 +1,184 @@
+//! End-to-end signing: `sigv4` beside `aws-sigv4` 1.6.4 on the fixed
+//! workloads W1..W5 (see `benches/common/mod.rs`), plus a two-thread
+//! throughput case for `sigv4`.
+//!
+//! One criterion group per workload (`W1` .. `W5`), each with:
+//!
+//! - `sigv4`: `Signer::sign` (or `presign` for W4). The signer is built once
+//!   outside the loop: its signing-key cache is part of the design.
+//! - `aws-sigv4`: `SignableRequest::new` over the request (URI turned into a
+//!   string), `http_request::sign`, `apply_to_request_http1x`. Its params
+//!   are built once; it has no key cache, so it derives the key every time.
+//! - `floor`: the cryptography no SigV4 signer can skip: SHA-256 of the
+//!   body, SHA-256 of the exact canonical request bytes, and one HMAC-SHA256
+//!   of the string to sign with an already-keyed HMAC state.
+//!
+//! Each iteration signs a fresh clone of the request; cloning happens in
+//! `iter_batched` setup, outside the timing, and the signed request is
+//! dropped outside it too. Before timing anything, the bench asserts that
+//! both signers produce the same signature for every workload.
+//!
+//! The `threads/W1` group signs W1 with one shared `Signer`: `1 thread`
+//! signs 2N requests, `2 threads` sign N each, concurrently. Both report the
+//! time per 2 signatures (wall clock), so `1 thread / 2 threads` is the
+//! throughput ratio (2.0 is perfect scaling). Here each signature includes
+//! cloning (and dropping) its request, identically in both cases.
+//!
+//! Run (short, as in `benches/run.sh`):
+//!
+//! ```text
+//! cargo bench --bench signing -- --warm-up-time 1 --measurement-time 3
+//! ```
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::hint::black_box;
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::{Digest, Sha256};
+use sigv4::{CredentialScope, Credentials, Region, Service, Signer, SigningKey};
+
+/// The floor's inputs for one workload, prepared once.
+struct Floor {
+    body: Vec<u8>,
+    canonical_request: Vec<u8>,
+    string_to_sign: Vec<u8>,
+    /// HMAC-SHA256 with the derived signing key already absorbed.
+    keyed: Hmac<Sha256>,
+}
+
+impl Floor {
+    fn new(workload: &common::Workload) -> Self {
+        let explained = common::explain(workload);
+        let time = common::signing_time();
+        let region = Region::new(common::REGION).expect("region");
+        let service = Service::new(common::SERVICE).expect("service");
+        let key = SigningKey::derive(
+            common::SECRET_ACCESS_KEY,
+            &CredentialScope::new(&time, &region, &service),
+        );
+        let keyed = Hmac::<Sha256>::new_from_slice(&*key.to_bytes()).expect("any key length");
+        let floor = Self {
+            body: workload.request.body().clone(),
+            canonical_request: explained.canonical_request().to_vec(),
+            string_to_sign: explained.string_to_sign().as_bytes().to_vec(),
+            keyed,
+        };
+        // The floor computes exactly the signature it stands for.
+        let (_, creq_hash, signature) = floor.run();
+        assert!(explained
+            .string_to_sign()
+            .ends_with(&hex::encode(creq_hash)));
+        assert_eq!(hex::encode(signature), explained.signature().to_string());
+        floor
+    }
+
+    #[inline]
+    fn run(&self) -> ([u8; 32], [u8; 32], [u8; 32]) {
+        let body = Sha256::digest(black_box(&self.body));
+        let creq = Sha256::digest(black_box(&self.canonical_request));
+        let mut mac = self.keyed.clone();
+        mac.update(black_box(&self.string_to_sign));
+        (body.into(), creq.into(), mac.finalize().into_bytes().into())
+    }
+}
+
+fn workloads(c: &mut Criterion) {
+    common::check_same_signatures();
+    let signer = common::signer();
+    let creds = common::credentials();
+    let time = common::signing_time();
+    let identity = common::aws_identity();
+
+    for workload in common::all() {
+        let mut group = c.benchmark_group(workload.id);
+        let presign = workload.presign;
+
+        group.bench_function("sigv4", |b| {
+            b.iter_batched(
+                || workload.request.clone(),
+                |mut request| {
+                    let signature = common::sign_ours(&signer, &creds, time, presign, &mut request);
+                    (signature, request)
+                },
+                BatchSize::SmallInput,
+            );
+        });
+
+        let params = common::aws_params(&identity, presign);
+        group.bench_function("aws-sigv4", |b| {
+            b.iter_batched(
+                || workload.request.clone(),
+                |mut request| {
+                    let signature = common::sign_aws(&params, &mut request);
+                    (signature, request)
+                },
+                BatchSize::SmallInput,
+            );
+        });
+
+        let floor = Floor::new(&workload);
+        group.bench_function("floor", |b| b.iter(|| floor.run()));
+        group.finish();
+    }
+}
+
+/// Signs W1 `per_thread` times on each of `threads` threads sharing
+/// `signer`; returns the wall time from the common start to the last join.
+fn sign_on_threads(
+    signer: &Signer,
+    creds: &Credentials,
+    threads: usize,
+    per_thread: u64,
+) -> Duration {
+    let time = common::signing_time();
+    let barrier = Barrier::new(threads + 1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    // Built per thread, so no reference count is shared
+                    // between threads through the template's header values.
+                    let template = common::w1().request;
+                    // Fills this thread's key cache before the clock starts.
+                    let mut warm = template.clone();
+                    common::sign_ours(signer, creds, time, None, &mut warm);
+                    barrier.wait();
+                    for _ in 0..per_thread {
+                        let mut request = template.clone();
+                        black_box(common::sign_ours(signer, creds, time, None, &mut request));
+                    }
+                })
+            })
+            .collect();
+        barrier.wait();
+        let start = Instant::now();
+        for handle in handles {
+            handle.join().expect("signing thread");
+        }
+        start.elapsed()
+    })
+}
+
+fn threads(c: &mut Criterion) {
+    let signer = common::signer();
+    let creds = common::credentials();
+    let mut group = c.benchmark_group("threads/W1");
+    // One criterion iteration = two signatures in both cases.
+    group.throughput(Throughput::Elements(2));
+    group.bench_function("1 thread", |b| {
+        b.iter_custom(|iters| sign_on_threads(&signer, &creds, 1, 2 * iters));
+    });
+    group.bench_function("2 threads", |b| {
+        b.iter_custom(|iters| sign_on_threads(&signer, &creds, 2, iters));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, workloads, threads);
+criterion_main!(benches);
