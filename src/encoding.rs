@@ -5,29 +5,12 @@
 //! (`A-Z a-z 0-9 - . _ ~`), with uppercase hex digits. Encoding writes runs of
 //! untouched bytes as one slice so the hasher sees few, long updates.
 
-use hmac::Mac;
-use sha2::Digest;
-
 /// Where canonical bytes go: a hasher when signing, a buffer when explaining.
 ///
 /// Both paths share every writer in this crate, so the bytes hashed and the
 /// bytes shown are the same by construction.
 pub(crate) trait Sink {
     fn put(&mut self, bytes: &[u8]);
-}
-
-impl Sink for sha2::Sha256 {
-    #[inline]
-    fn put(&mut self, bytes: &[u8]) {
-        Digest::update(self, bytes);
-    }
-}
-
-impl Sink for hmac::Hmac<sha2::Sha256> {
-    #[inline]
-    fn put(&mut self, bytes: &[u8]) {
-        Mac::update(self, bytes);
-    }
 }
 
 impl Sink for Vec<u8> {
@@ -56,8 +39,20 @@ const LOWER_HEX: &[u8; 16] = b"0123456789abcdef";
 /// unencoded.
 #[inline]
 pub(crate) const fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+    UNRESERVED[b as usize]
 }
+
+/// [`is_unreserved`] as a table: one load per byte in the encoding loops.
+const UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~');
+        b += 1;
+    }
+    table
+};
 
 /// `%XX` with uppercase hex, as SigV4 requires.
 #[inline]
@@ -141,6 +136,11 @@ pub(crate) fn write_reencoded<S: Sink + ?Sized>(sink: &mut S, encoded: &[u8]) {
         write_encoded(sink, encoded, false);
         return;
     }
+    // Clients usually send the canonical form already: pass it through.
+    if is_canonically_encoded(encoded) {
+        sink.put(encoded);
+        return;
+    }
     // Buffer locally so the sink sees few, long writes.
     let mut buf = [0u8; 128];
     let mut len = 0;
@@ -158,6 +158,34 @@ pub(crate) fn write_reencoded<S: Sink + ?Sized>(sink: &mut S, encoded: &[u8]) {
         }
     }
     sink.put(&buf[..len]);
+}
+
+/// True when `encoded` is already in SigV4 canonical form: unreserved
+/// characters bare, every other byte as `%XX` with uppercase hex.
+fn is_canonically_encoded(encoded: &[u8]) -> bool {
+    let mut i = 0;
+    while i < encoded.len() {
+        let b = encoded[i];
+        if b == b'%' {
+            let Some(&[h, l]) = encoded.get(i + 1..i + 3).and_then(|s| s.first_chunk::<2>()) else {
+                return false;
+            };
+            let upper_hex = |d: u8| d.is_ascii_digit() || (b'A'..=b'F').contains(&d);
+            if !upper_hex(h) || !upper_hex(l) {
+                return false;
+            }
+            let decoded = (hex_value(h).unwrap_or(0) << 4) | hex_value(l).unwrap_or(0);
+            if is_unreserved(decoded) {
+                return false;
+            }
+            i += 3;
+        } else if is_unreserved(b) {
+            i += 1;
+        } else {
+            return false;
+        }
+    }
+    true
 }
 
 /// Sort key of one decoded byte under SigV4 encoding: an encoded byte starts
@@ -209,6 +237,29 @@ mod tests {
         let mut out = Vec::new();
         write_reencoded(&mut out, s.as_bytes());
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn canonical_input_passes_through_and_the_rest_is_reencoded() {
+        for (input, expected) in [
+            ("a%20b%3F", "a%20b%3F"),
+            ("%41", "A"),
+            ("%7E", "~"),
+            ("%2f", "%2F"),
+            ("%2F", "%2F"),
+            ("%", "%25"),
+            ("%2", "%252"),
+            ("%G1", "%25G1"),
+            ("a+b", "a%2Bb"),
+            ("%E2%82%AC", "%E2%82%AC"),
+            ("%e2%82%ac", "%E2%82%AC"),
+        ] {
+            assert_eq!(reencoded(input), expected, "{input}");
+            let decoded: Vec<u8> = Decoded::new(input.as_bytes()).collect();
+            let mut slow = Vec::new();
+            write_encoded(&mut slow, &decoded, false);
+            assert_eq!(reencoded(input).as_bytes(), &slow[..], "{input}");
+        }
     }
 
     #[test]

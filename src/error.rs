@@ -97,6 +97,8 @@ pub enum SigningError {
     },
     /// The request has neither a `host` header nor a URI authority.
     MissingHost,
+    /// More headers than the canonical request can index (2^31).
+    TooManyHeaders,
     /// The credentials had expired at the signing time.
     CredentialsExpired {
         /// When the credentials expired, as Unix seconds.
@@ -130,6 +132,7 @@ impl fmt::Display for SigningError {
             Self::MissingHost => f.write_str(
                 "cannot sign: the request has no host header and its URI has no authority",
             ),
+            Self::TooManyHeaders => f.write_str("too many headers to sign: the limit is 2^31 - 1"),
             Self::CredentialsExpired {
                 expired_at,
                 signing_time,

@@ -60,6 +60,7 @@ mod payload;
 pub mod raw;
 mod scope;
 mod settings;
+mod sha256;
 mod sign;
 mod signature;
 mod signing_key;

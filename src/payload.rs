@@ -2,10 +2,12 @@
 
 use std::fmt;
 
-use sha2::{Digest, Sha256};
-
 use crate::encoding::{ascii_str, hex32};
 use crate::error::InvalidInput;
+
+/// SHA-256 of the empty string, in hex.
+const EMPTY_SHA256_HEX: &[u8; 64] =
+    b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /// `UNSIGNED-PAYLOAD`: the body is not covered by the signature.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
@@ -85,7 +87,11 @@ impl PayloadHash {
     /// SHA-256 of `bytes`.
     #[must_use]
     pub fn of_bytes(bytes: &[u8]) -> Self {
-        Self::Sha256(hex32(&Sha256::digest(bytes).into()))
+        if bytes.is_empty() {
+            // Most signed requests (GETs, WebSocket handshakes) have no body.
+            return Self::Sha256(*EMPTY_SHA256_HEX);
+        }
+        Self::Sha256(hex32(&crate::sha256::sha256(bytes)))
     }
 
     /// Accepts 64 hex digits in either case (stored lowercase).
@@ -130,6 +136,17 @@ impl fmt::Display for PayloadHash {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn empty_body_constant_is_the_hash_of_nothing() {
+        use sha2::Digest;
+        let expected = hex::encode(sha2::Sha256::digest(b""));
+        assert_eq!(PayloadHash::of_bytes(b"").as_str(), expected);
+        assert_eq!(
+            PayloadHash::of_bytes(b"x").as_str(),
+            hex::encode(sha2::Sha256::digest(b"x"))
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -18,40 +18,21 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
 use crate::scope::{CredentialScope, Region, Service, TERMINATOR};
+use crate::sha256::{HmacKey, Sha256Stream};
 use crate::signature::Signature;
 use crate::string_to_sign::StringToSign;
 
-type HmacSha256 = Hmac<Sha256>;
-
-/// HMAC-SHA256 keyed with `key`; any key length is valid for HMAC.
-fn keyed(key: &[u8]) -> HmacSha256 {
-    match HmacSha256::new_from_slice(key) {
-        Ok(mac) => mac,
-        // HMAC accepts keys of every length, so this arm cannot be reached;
-        // hashing the key (as HMAC itself does for long keys) keeps it total.
-        Err(_) => {
-            let mut block = [0u8; 64];
-            block[..32].copy_from_slice(&Sha256::digest(key));
-            HmacSha256::new(&block.into())
-        }
-    }
-}
-
 fn hmac(key: &[u8], data: &[u8]) -> Zeroizing<[u8; 32]> {
-    let mut mac = keyed(key);
-    mac.update(data);
-    Zeroizing::new(mac.finalize().into_bytes().into())
+    Zeroizing::new(HmacKey::new(key).mac(data))
 }
 
-/// A derived SigV4 signing key, kept ready to sign: the HMAC state with the
-/// key already absorbed, so each signature costs one HMAC pass and no key
-/// setup. `Debug` never shows it; it is zeroized on drop.
+/// A derived SigV4 signing key, kept ready to sign: the two HMAC states
+/// with the key already absorbed, so each signature costs one HMAC pass and
+/// no key setup. `Debug` never shows it; it is zeroized on drop.
 ///
 /// # Examples
 ///
@@ -75,7 +56,7 @@ fn hmac(key: &[u8], data: &[u8]) -> Zeroizing<[u8; 32]> {
 #[derive(Clone)]
 pub struct SigningKey {
     key: Zeroizing<[u8; 32]>,
-    mac: HmacSha256,
+    mac: HmacKey,
 }
 
 impl SigningKey {
@@ -91,10 +72,12 @@ impl SigningKey {
             first_key[4..4 + secret.len()].copy_from_slice(secret);
             &first_key[..4 + secret.len()]
         } else {
-            let mut h = Sha256::new();
+            // HMAC would hash this long key itself; hashing "AWS4" + secret
+            // here needs no buffer of the secret's length.
+            let mut h = Sha256Stream::new();
             h.update(b"AWS4");
             h.update(secret);
-            first_key[..32].copy_from_slice(&h.finalize());
+            first_key[..32].copy_from_slice(&h.finish());
             &first_key[..32]
         };
         let k_date = hmac(first_key, scope.date().as_bytes());
@@ -102,7 +85,7 @@ impl SigningKey {
         let k_service = hmac(&*k_region, scope.service().as_str().as_bytes());
         let key = hmac(&*k_service, TERMINATOR.as_bytes());
         Self {
-            mac: keyed(&*key),
+            mac: HmacKey::new(&*key),
             key,
         }
     }
@@ -110,17 +93,15 @@ impl SigningKey {
     /// Signs a string to sign.
     #[must_use]
     pub fn sign(&self, string_to_sign: &StringToSign<'_>) -> Signature {
-        let mut mac = self.mac.clone();
-        string_to_sign.write_to(&mut mac);
-        Signature::from_bytes(mac.finalize().into_bytes().into())
+        let mut stream = self.mac.stream();
+        string_to_sign.write_to(&mut stream);
+        Signature::from_bytes(self.mac.finish_mac(stream))
     }
 
     /// HMAC-SHA256 of arbitrary bytes under this key (for chunk signatures).
     #[must_use]
     pub fn sign_bytes(&self, data: &[u8]) -> Signature {
-        let mut mac = self.mac.clone();
-        mac.update(data);
-        Signature::from_bytes(mac.finalize().into_bytes().into())
+        Signature::from_bytes(self.mac.mac(data))
     }
 
     /// The raw key. Handle with care: it signs anything for its scope's day.

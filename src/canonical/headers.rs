@@ -12,8 +12,12 @@ use crate::inline_vec::InlineVec;
 /// A header to sign: name (any case) and value bytes.
 pub type Header<'a> = (&'a str, &'a [u8]);
 
-/// Header positions in sorted order. Inline up to 32 headers.
-pub(crate) type Order = InlineVec<u32, 32>;
+/// Header positions in sorted order (inline up to 32 headers), and whether
+/// every name is already lowercase.
+pub(crate) struct Order {
+    entries: InlineVec<u32, 32>,
+    lowercase: bool,
+}
 
 /// `tchar` from RFC 9110: the bytes allowed in a header name or method.
 pub(crate) fn is_token(bytes: &[u8]) -> bool {
@@ -40,11 +44,19 @@ pub(crate) fn is_token(bytes: &[u8]) -> bool {
         })
 }
 
+/// Marks an entry of [`Order`] that starts a group of equal names.
+const GROUP_START: u32 = 1 << 31;
+
+/// The header position an [`Order`] entry points at.
+#[inline]
+fn position(entry: u32) -> usize {
+    (entry & !GROUP_START) as usize
+}
+
 /// Validates names and values, then sorts positions by lowercase name,
 /// keeping the original order among equal names.
 pub(crate) fn sort(headers: &[Header<'_>]) -> Result<Order, SigningError> {
-    let mut order = Order::new();
-    for (i, (name, value)) in headers.iter().enumerate() {
+    for (name, value) in headers {
         if !is_token(name.as_bytes()) {
             return Err(SigningError::InvalidHeaderName {
                 name: name.chars().take(128).collect(),
@@ -55,29 +67,68 @@ pub(crate) fn sort(headers: &[Header<'_>]) -> Result<Order, SigningError> {
                 name: name.to_string(),
             });
         }
-        // More than u32::MAX headers cannot fit in memory as slices anyway.
+    }
+    if headers.len() >= GROUP_START as usize {
+        return Err(SigningError::TooManyHeaders);
+    }
+    let lowercase = headers
+        .iter()
+        .all(|(name, _)| !name.bytes().any(|b| b.is_ascii_uppercase()));
+    Ok(sort_valid(headers, lowercase))
+}
+
+/// Sorts headers already known to be valid: names that are tokens (all
+/// lowercase when `lowercase`), values without CR, LF or NUL, fewer than
+/// 2^31 of them. Headers taken from `http` types are all of that.
+pub(crate) fn sort_valid(headers: &[Header<'_>], lowercase: bool) -> Order {
+    let mut order = InlineVec::new();
+    for i in 0..headers.len() {
+        // Fewer than 2^31 headers: checked by `sort`, and an `http` map
+        // holds at most 32768.
         order.push(i as u32);
     }
-    order.as_mut_slice().sort_unstable_by(|&a, &b| {
-        cmp_ignore_case(headers[a as usize].0, headers[b as usize].0).then(a.cmp(&b))
-    });
-    Ok(order)
+    let entries = order.as_mut_slice();
+    if lowercase {
+        entries.sort_unstable_by(|&a, &b| {
+            let (x, y) = (headers[a as usize].0, headers[b as usize].0);
+            x.cmp(y).then(a.cmp(&b))
+        });
+    } else {
+        entries.sort_unstable_by(|&a, &b| {
+            cmp_ignore_case(headers[a as usize].0, headers[b as usize].0).then(a.cmp(&b))
+        });
+    }
+    // Mark where each name starts, so later passes need no comparisons.
+    let mut previous: Option<&str> = None;
+    for entry in entries.iter_mut() {
+        let name = headers[*entry as usize].0;
+        let same = previous.is_some_and(|p| {
+            if lowercase {
+                p == name
+            } else {
+                p.eq_ignore_ascii_case(name)
+            }
+        });
+        if !same {
+            *entry |= GROUP_START;
+        }
+        previous = Some(name);
+    }
+    Order {
+        entries: order,
+        lowercase,
+    }
 }
 
 fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
-    // Header names from `http` are already lowercase: compare directly.
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if !a.iter().any(u8::is_ascii_uppercase) && !b.iter().any(u8::is_ascii_uppercase) {
-        return a.cmp(b);
-    }
-    a.iter()
-        .map(u8::to_ascii_lowercase)
-        .cmp(b.iter().map(u8::to_ascii_lowercase))
+    a.bytes()
+        .map(|b| b.to_ascii_lowercase())
+        .cmp(b.bytes().map(|b| b.to_ascii_lowercase()))
 }
 
-fn write_lowercase<S: Sink + ?Sized>(sink: &mut S, name: &str) {
+fn write_name<S: Sink + ?Sized>(sink: &mut S, name: &str, lowercase: bool) {
     let bytes = name.as_bytes();
-    if !bytes.iter().any(u8::is_ascii_uppercase) {
+    if lowercase || !bytes.iter().any(u8::is_ascii_uppercase) {
         sink.put(bytes);
         return;
     }
@@ -100,6 +151,12 @@ fn write_trimmed<S: Sink + ?Sized>(sink: &mut S, value: &[u8]) {
         .rposition(|b| !is_ows(b))
         .map_or(start, |i| i + 1);
     let value = &value[start..end];
+    // Most values (tokens, dates, hosts) hold no space at all; `contains`
+    // on bytes is a word-at-a-time search.
+    if !value.contains(&b' ') {
+        sink.put(value);
+        return;
+    }
 
     let mut run_start = 0;
     let mut i = 0;
@@ -118,18 +175,17 @@ fn write_trimmed<S: Sink + ?Sized>(sink: &mut S, value: &[u8]) {
     sink.put(&value[run_start..]);
 }
 
-/// Groups of equal names in sorted order: (first position in `order`, end).
-fn groups<'o>(headers: &'o [Header<'o>], order: &'o [u32]) -> impl Iterator<Item = &'o [u32]> + 'o {
+/// Groups of equal names, in sorted order.
+fn groups(order: &[u32]) -> impl Iterator<Item = &[u32]> {
     let mut rest = order;
     core::iter::from_fn(move || {
-        let (&first, _) = rest.split_first()?;
-        let name = headers[first as usize].0;
-        let len = rest
+        let (_, tail) = rest.split_first()?;
+        let len = 1 + tail
             .iter()
-            .take_while(|&&i| headers[i as usize].0.eq_ignore_ascii_case(name))
-            .count();
-        let (group, tail) = rest.split_at(len);
-        rest = tail;
+            .position(|&e| e & GROUP_START != 0)
+            .unwrap_or(tail.len());
+        let (group, after) = rest.split_at(len);
+        rest = after;
         Some(group)
     })
 }
@@ -138,16 +194,16 @@ fn groups<'o>(headers: &'o [Header<'o>], order: &'o [u32]) -> impl Iterator<Item
 pub(crate) fn write_canonical_headers<S: Sink + ?Sized>(
     sink: &mut S,
     headers: &[Header<'_>],
-    order: &[u32],
+    order: &Order,
 ) {
-    for group in groups(headers, order) {
-        write_lowercase(sink, headers[group[0] as usize].0);
+    for group in groups(order.entries.as_slice()) {
+        write_name(sink, headers[position(group[0])].0, order.lowercase);
         sink.put(b":");
-        for (n, &i) in group.iter().enumerate() {
+        for (n, &entry) in group.iter().enumerate() {
             if n > 0 {
                 sink.put(b",");
             }
-            write_trimmed(sink, headers[i as usize].1);
+            write_trimmed(sink, headers[position(entry)].1);
         }
         sink.put(b"\n");
     }
@@ -157,13 +213,13 @@ pub(crate) fn write_canonical_headers<S: Sink + ?Sized>(
 pub(crate) fn write_signed_headers<S: Sink + ?Sized>(
     sink: &mut S,
     headers: &[Header<'_>],
-    order: &[u32],
+    order: &Order,
 ) {
-    for (n, group) in groups(headers, order).enumerate() {
+    for (n, group) in groups(order.entries.as_slice()).enumerate() {
         if n > 0 {
             sink.put(b";");
         }
-        write_lowercase(sink, headers[group[0] as usize].0);
+        write_name(sink, headers[position(group[0])].0, order.lowercase);
     }
 }
 
@@ -174,9 +230,9 @@ mod tests {
     fn canonical(headers: &[Header<'_>]) -> (String, String) {
         let order = sort(headers).unwrap();
         let mut text = Vec::new();
-        write_canonical_headers(&mut text, headers, order.as_slice());
+        write_canonical_headers(&mut text, headers, &order);
         let mut signed = Vec::new();
-        write_signed_headers(&mut signed, headers, order.as_slice());
+        write_signed_headers(&mut signed, headers, &order);
         (
             String::from_utf8_lossy(&text).into_owned(),
             String::from_utf8(signed).unwrap(),
@@ -215,7 +271,7 @@ mod tests {
         let headers: [Header<'_>; 1] = [("x-bin", &[0xff, 0xfe, b'a'])];
         let order = sort(&headers).unwrap();
         let mut text = Vec::new();
-        write_canonical_headers(&mut text, &headers, order.as_slice());
+        write_canonical_headers(&mut text, &headers, &order);
         assert_eq!(text, b"x-bin:\xff\xfea\n");
     }
 

@@ -15,12 +15,11 @@ mod query;
 
 use std::fmt;
 
-use sha2::{Digest, Sha256};
-
 use crate::encoding::Sink;
 use crate::error::SigningError;
 use crate::payload::PayloadHash;
 use crate::settings::UriEncoding;
+use crate::sha256::Sha256Stream;
 
 pub(crate) use headers::is_token;
 pub use headers::Header;
@@ -115,6 +114,28 @@ impl<'a> CanonicalRequest<'a> {
         })
     }
 
+    /// For parts taken from `http` types, which have already checked what
+    /// [`CanonicalRequest::new`] checks: the method and header names are
+    /// tokens, names are lowercase, and values hold no CR, LF or NUL.
+    pub(crate) fn from_valid_parts(
+        method: &'a str,
+        path: &'a str,
+        query: &'a str,
+        headers: &'a [Header<'a>],
+        payload_hash: &'a PayloadHash,
+    ) -> Self {
+        Self {
+            method,
+            path,
+            query,
+            headers,
+            order: headers::sort_valid(headers, true),
+            payload_hash,
+            uri_encoding: UriEncoding::Double,
+            normalize_path: true,
+        }
+    }
+
     /// Chooses single (S3) or double (every other service) URI encoding.
     #[must_use]
     pub fn with_uri_encoding(mut self, encoding: UriEncoding) -> Self {
@@ -138,9 +159,9 @@ impl<'a> CanonicalRequest<'a> {
     /// SHA-256 of the canonical request, computed without building it.
     #[must_use]
     pub fn hash(&self) -> [u8; 32] {
-        let mut hasher = Sha256::new();
+        let mut hasher = Sha256Stream::new();
         self.write_to(&mut hasher);
-        hasher.finalize().into()
+        hasher.finish()
     }
 
     /// The canonical request as bytes, exactly as hashed. Header values that
@@ -162,7 +183,7 @@ impl<'a> CanonicalRequest<'a> {
     }
 
     pub(crate) fn write_signed_headers<S: Sink + ?Sized>(&self, sink: &mut S) {
-        headers::write_signed_headers(sink, self.headers, self.order.as_slice());
+        headers::write_signed_headers(sink, self.headers, &self.order);
     }
 
     pub(crate) fn write_to<S: Sink + ?Sized>(&self, sink: &mut S) {
@@ -172,7 +193,7 @@ impl<'a> CanonicalRequest<'a> {
         sink.put(b"\n");
         query::write_query(sink, self.query);
         sink.put(b"\n");
-        headers::write_canonical_headers(sink, self.headers, self.order.as_slice());
+        headers::write_canonical_headers(sink, self.headers, &self.order);
         sink.put(b"\n");
         self.write_signed_headers(sink);
         sink.put(b"\n");
@@ -224,7 +245,10 @@ mod tests {
         let c =
             CanonicalRequest::new("POST", "/a/../b c", "z=1&a=%2f", &headers, &payload).unwrap();
         let text = c.to_bytes();
-        assert_eq!(c.hash(), <[u8; 32]>::from(Sha256::digest(&text)));
+        assert_eq!(
+            c.hash(),
+            <[u8; 32]>::from(<sha2::Sha256 as sha2::Digest>::digest(&text))
+        );
         assert!(String::from_utf8(text)
             .unwrap()
             .starts_with("POST\n/b%20c\na=%2F&z=1\n"));

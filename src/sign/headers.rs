@@ -1,6 +1,8 @@
 //! Header signing: `x-amz-date`, `x-amz-security-token`,
 //! `x-amz-content-sha256` and `authorization`.
 
+use std::cell::RefCell;
+
 use http::header::{HeaderName, HeaderValue, AUTHORIZATION, HOST};
 use http::Request;
 
@@ -61,13 +63,14 @@ fn with_canonical<B, R>(
     }
 
     let uri = request.uri();
-    let canonical = CanonicalRequest::new(
+    // Method, names and values come from `http` types, which checked them.
+    let canonical = CanonicalRequest::from_valid_parts(
         request.method().as_str(),
         uri.path(),
         uri.query().unwrap_or(""),
         headers.as_slice(),
         payload,
-    )?
+    )
     .with_uri_encoding(settings.uri_encoding)
     .with_path_normalization(settings.normalize_path);
     Ok(f(&canonical))
@@ -136,21 +139,13 @@ pub(super) fn sign<B>(
     let authorization = authorization?;
 
     // Every fallible step is done: from here on the request changes.
-    let amz_date = HeaderValue::from_bytes(time.amz_bytes()).map_err(|_| {
-        SigningError::InvalidHeaderValue {
-            name: "x-amz-date".into(),
-        }
-    })?;
+    let amz_date = reused_value(|r| &mut r.amz_date, time.amz_bytes(), false)?;
     let token = match credentials.session_token() {
-        Some(token) => {
-            // Checked to be visible ASCII when the credentials were built.
-            let mut value =
-                HeaderValue::from_str(token).map_err(|_| SigningError::InvalidHeaderValue {
-                    name: "x-amz-security-token".into(),
-                })?;
-            value.set_sensitive(true);
-            Some(value)
-        }
+        Some(token) => Some(reused_value(
+            |r| &mut r.session_token,
+            token.as_bytes(),
+            true,
+        )?),
         None => None,
     };
     let content_sha256 = if signer.settings.content_sha256_header {
@@ -164,9 +159,11 @@ pub(super) fn sign<B>(
     };
 
     let headers = request.headers_mut();
-    headers.remove(AUTHORIZATION);
-    headers.remove(X_AMZ_DATE);
-    headers.remove(X_AMZ_SECURITY_TOKEN);
+    // `insert` below replaces earlier copies of the signer's own headers
+    // (a retried request); only a token the new credentials lack must go.
+    if token.is_none() {
+        headers.remove(X_AMZ_SECURITY_TOKEN);
+    }
     // Grow the map at most once, not once per insert.
     let added = 2
         + usize::from(host.is_some())
@@ -185,6 +182,65 @@ pub(super) fn sign<B>(
     }
     headers.insert(AUTHORIZATION, authorization);
     Ok(signature)
+}
+
+/// Header values that repeat from one signature to the next on a thread:
+/// the `x-amz-date` of the current second and the session token of the
+/// current credentials. A clone shares the bytes of the kept value, so the
+/// steady state neither allocates nor re-validates a ~1 KiB token. Kept per
+/// thread, so the shared reference count is not contended between cores.
+struct Reused {
+    amz_date: Option<HeaderValue>,
+    session_token: Option<HeaderValue>,
+}
+
+thread_local! {
+    static REUSED: RefCell<Reused> = const {
+        RefCell::new(Reused {
+            amz_date: None,
+            session_token: None,
+        })
+    };
+}
+
+/// A header value with exactly `bytes`, reused from this thread's last one
+/// in `slot` when the bytes are the same.
+fn reused_value(
+    slot: fn(&mut Reused) -> &mut Option<HeaderValue>,
+    bytes: &[u8],
+    sensitive: bool,
+) -> Result<HeaderValue, SigningError> {
+    let fresh = || {
+        let mut value =
+            HeaderValue::from_bytes(bytes).map_err(|_| SigningError::InvalidHeaderValue {
+                name: if sensitive {
+                    "x-amz-security-token"
+                } else {
+                    "x-amz-date"
+                }
+                .into(),
+            })?;
+        value.set_sensitive(sensitive);
+        Ok(value)
+    };
+    REUSED
+        .try_with(|reused| {
+            // Re-entrancy cannot happen here, but never panic if it did.
+            let Ok(mut reused) = reused.try_borrow_mut() else {
+                return fresh();
+            };
+            let kept = slot(&mut reused);
+            match kept {
+                Some(value) if value.as_bytes() == bytes => Ok(value.clone()),
+                _ => {
+                    let value = fresh()?;
+                    *kept = Some(value.clone());
+                    Ok(value)
+                }
+            }
+        })
+        // The thread is being torn down: no reuse, still correct.
+        .unwrap_or_else(|_| fresh())
 }
 
 pub(super) fn explain<B>(

@@ -83,13 +83,14 @@ fn with_canonical<B, R>(
         "" => "/",
         path => path,
     };
-    let canonical = CanonicalRequest::new(
+    // Method, names and values come from `http` types, which checked them.
+    let canonical = CanonicalRequest::from_valid_parts(
         request.method().as_str(),
         path,
         "",
         headers.as_slice(),
         payload,
-    )?
+    )
     .with_uri_encoding(settings.uri_encoding)
     .with_path_normalization(settings.normalize_path);
 
