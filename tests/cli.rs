@@ -10,6 +10,16 @@
 //! - `--explain` never shows the secret key or the session token.
 //! - stdin works as well as a file, and the flags mean what the library
 //!   means by them.
+//! - Credentials come from the default chain when the environment has
+//!   none, and `--profile` picks a profile. Tests never read the real home
+//!   (the shared files point at a temporary path) nor instance metadata.
+//! - `sigv4 verify` accepts what `sign` prints for every suite request, in
+//!   both modes, with the same options (80 signatures), and rejects each
+//!   one-byte change to method, path, Host header or body (320), naming
+//!   the check and showing the canonical request and string to sign.
+//! - `sigv4 curl` talks to a mock server on 127.0.0.1 that verifies every
+//!   signature with our `Verifier`: GET, POST with `-d`, `-d @file`, `-H`,
+//!   `-i`, `--presign` (the URL fetched and verified), and its errors.
 #![cfg(feature = "cli")]
 
 mod common;
@@ -34,13 +44,20 @@ const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 const POST: &[u8] = b"POST /path?a=1 HTTP/1.1\nHost:example.amazonaws.com\nContent-Type:application/x-www-form-urlencoded\n\nParam1=value1";
 
 /// `sigv4` with an empty environment but `PATH`, so the developer's own
-/// `AWS_*` variables cannot leak into a test.
+/// `AWS_*` variables cannot leak into a test. The default chain is kept
+/// off the real home and off instance metadata: the shared files point at
+/// a path that does not exist, and `AWS_EC2_METADATA_DISABLED` is set.
 fn sigv4() -> Command {
     let mut command = Command::new(BIN);
     command.env_clear();
     if let Some(path) = std::env::var_os("PATH") {
         command.env("PATH", path);
     }
+    let nowhere = std::env::temp_dir().join("sigv4-cli-test-no-such-aws-dir");
+    command
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", nowhere.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", nowhere.join("credentials"));
     command
 }
 
@@ -748,7 +765,1014 @@ fn help_and_version_succeed() {
     ] {
         assert!(help.contains(option), "{option} not in help:\n{help}");
     }
+    // The other commands' options: public interface, kept by name.
+    for (command, options) in [
+        (
+            "verify",
+            &[
+                "--region",
+                "--service",
+                "--time",
+                "--max-skew",
+                "--uri-encoding",
+                "--no-normalize-path",
+                "--unsigned-payload",
+                "--omit-session-token",
+            ][..],
+        ),
+        (
+            "curl",
+            &[
+                "-X, --request",
+                "-H, --header",
+                "-d, --data",
+                "-i, --include",
+                "--region",
+                "--service",
+                "--profile",
+                "--presign",
+                "--expires",
+            ][..],
+        ),
+    ] {
+        let output = run(sigv4().args([command, "--help"]), None);
+        assert!(output.status.success());
+        let help = text(&output.stdout);
+        for option in options {
+            assert!(
+                help.contains(option),
+                "{option} not in {command} help:\n{help}"
+            );
+        }
+    }
+    assert!(text(&run(sigv4().args(["sign", "--help"]), None).stdout).contains("--profile"));
     let output = run(sigv4().arg("--version"), None);
     assert!(output.status.success());
     assert!(text(&output.stdout).starts_with("sigv4 "));
+}
+
+// ---------------------------------------------------------------------------
+// 5. Credentials from the default chain and from --profile.
+
+/// A temporary folder, removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "sigv4-cli-{name}-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Self(dir)
+    }
+
+    fn file(&self, name: &str, contents: &[u8]) -> std::path::PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, contents).expect("write temp file");
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
+}
+
+/// The access key id in the `Authorization` header `sign` printed.
+fn signed_key_id(output: &Output) -> String {
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let signed = raw::parse_request(&output.stdout).expect("signed request");
+    let authorization = text(signed.headers()["authorization"].as_bytes());
+    authorization
+        .strip_prefix("AWS4-HMAC-SHA256 Credential=")
+        .and_then(|rest| rest.split('/').next())
+        .expect("credential")
+        .to_owned()
+}
+
+const PROFILE_SECRET: &str = "profileSecretKeyEXAMPLEprofileSecretKeyEX";
+
+/// A shared credentials file with a `default` and an `other` profile.
+fn profiles(dir: &TempDir) -> std::path::PathBuf {
+    let credentials = format!(
+        "[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = {PROFILE_SECRET}\n\n\
+         [other]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {SECRET}\n"
+    );
+    dir.file("credentials", credentials.as_bytes())
+}
+
+/// Without credentials in the environment the chain reads the profile
+/// files; `--profile` picks one and wins over the environment.
+#[test]
+fn credentials_from_profiles() {
+    let dir = TempDir::new("profiles");
+    let file = profiles(&dir);
+    let with_files = |command: &mut Command| {
+        command
+            .env("AWS_SHARED_CREDENTIALS_FILE", &file)
+            .env("AWS_CONFIG_FILE", dir.0.join("no-config"));
+    };
+
+    let mut command = sigv4();
+    with_files(&mut command);
+    command.args(["sign", "--region", "us-east-1", "--service", "service"]);
+    assert_eq!(signed_key_id(&run(&mut command, Some(POST))), "AKIDDEFAULT");
+
+    let mut named = sigv4();
+    with_files(&mut named);
+    named.args(["sign", "--region", "us-east-1", "--service", "service"]);
+    named.args(["--profile", "other"]);
+    assert_eq!(signed_key_id(&run(&mut named, Some(POST))), KEY_ID);
+    // --profile wins over the environment, as with the AWS CLI.
+    named
+        .env("AWS_ACCESS_KEY_ID", "AKIDFROMENV")
+        .env("AWS_SECRET_ACCESS_KEY", SECRET);
+    assert_eq!(signed_key_id(&run(&mut named, Some(POST))), KEY_ID);
+
+    // Without --profile the environment comes first, then AWS_PROFILE.
+    command
+        .env("AWS_ACCESS_KEY_ID", "AKIDFROMENV")
+        .env("AWS_SECRET_ACCESS_KEY", SECRET);
+    assert_eq!(signed_key_id(&run(&mut command, Some(POST))), "AKIDFROMENV");
+    command
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_PROFILE", "other");
+    assert_eq!(signed_key_id(&run(&mut command, Some(POST))), KEY_ID);
+
+    // An unknown profile is one line, naming it, with no secret.
+    let mut missing = sigv4();
+    with_files(&mut missing);
+    missing.args(["sign", "--region", "us-east-1", "--service", "service"]);
+    missing.args(["--profile", "nope"]);
+    let output = run(&mut missing, Some(POST));
+    assert_error(&output, 1, "\"nope\"");
+    for secret in [SECRET, PROFILE_SECRET] {
+        assert!(!text(&output.stderr).contains(secret));
+    }
+}
+
+/// With nothing configured the chain ends quickly (instance metadata is
+/// disabled by the test environment) with one line listing where it looked.
+#[test]
+fn empty_chain_is_one_line() {
+    let started = std::time::Instant::now();
+    let output = run(
+        sigv4().args(["sign", "--region", "us-east-1", "--service", "service"]),
+        Some(POST),
+    );
+    assert_error(
+        &output,
+        1,
+        "missing credentials: AWS_ACCESS_KEY_ID is not set",
+    );
+    assert_error(
+        &output,
+        1,
+        "instance metadata: AWS_EC2_METADATA_DISABLED is true",
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 6. `sigv4 verify`: what `sign` prints verifies with the same options, and
+//    a one-byte change fails, naming the check.
+
+/// The options `sign` and `verify` share for one suite case, and the
+/// environment both run in.
+struct Options {
+    env: Vec<(&'static str, String)>,
+    shared: Vec<String>,
+    sign_only: Vec<String>,
+    /// `x-amz-content-sha256` is signed: a changed body is caught by it.
+    content_sha256: bool,
+}
+
+impl Options {
+    fn crt(ctx: &Context, mode: Mode) -> Self {
+        let mut env = vec![
+            ("AWS_ACCESS_KEY_ID", ctx.access_key_id.clone()),
+            ("AWS_SECRET_ACCESS_KEY", ctx.secret_access_key.clone()),
+        ];
+        if let Some(token) = &ctx.session_token {
+            env.push(("AWS_SESSION_TOKEN", token.clone()));
+        }
+        let mut shared: Vec<String> = [
+            "--uri-encoding",
+            "single",
+            "--time",
+            &ctx.timestamp,
+            "--region",
+            &ctx.region,
+            "--service",
+            &ctx.service,
+        ]
+        .map(String::from)
+        .to_vec();
+        if !ctx.normalize {
+            shared.push("--no-normalize-path".into());
+        }
+        if ctx.omit_session_token {
+            shared.push("--omit-session-token".into());
+        }
+        let mut sign_only = Vec::new();
+        if ctx.sign_body {
+            sign_only.push("--content-sha256-header".into());
+        }
+        if let Mode::Query = mode {
+            sign_only.extend(["--presign".into(), "--expires".into()]);
+            sign_only.push(ctx.expiration_in_seconds.to_string());
+        }
+        Self {
+            env,
+            shared,
+            sign_only,
+            // Presigned URLs carry no such header.
+            content_sha256: ctx.sign_body && matches!(mode, Mode::Header),
+        }
+    }
+
+    /// The legacy cases, signed as `legacy_case` signs them.
+    fn legacy(mode: Mode) -> Self {
+        let shared = [
+            "--uri-encoding",
+            "double",
+            "--time",
+            "2021-05-11T15:40:45Z",
+            "--region",
+            "us-east-1",
+            "--service",
+            "service",
+        ]
+        .map(String::from)
+        .to_vec();
+        let sign_only = match mode {
+            Mode::Header => Vec::new(),
+            Mode::Query => vec!["--presign".into()],
+        };
+        Self {
+            env: vec![
+                ("AWS_ACCESS_KEY_ID", KEY_ID.into()),
+                ("AWS_SECRET_ACCESS_KEY", SECRET.into()),
+            ],
+            shared,
+            sign_only,
+            content_sha256: false,
+        }
+    }
+
+    fn command(&self, subcommand: &str) -> Command {
+        let mut command = sigv4();
+        command.arg(subcommand).args(&self.shared);
+        for (name, value) in &self.env {
+            command.env(name, value);
+        }
+        if subcommand == "sign" {
+            command.args(&self.sign_only);
+        }
+        command
+    }
+}
+
+/// One-byte changes to a signed raw request, each with what it changes.
+fn tamperings(signed: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+    let line_end = signed
+        .iter()
+        .position(|&b| b == b'\n')
+        .expect("request line");
+    let head_end = signed
+        .windows(2)
+        .position(|w| w == b"\n\n")
+        .expect("blank line")
+        + 2;
+    let mut out = Vec::new();
+
+    // The method's first byte, moved one letter on.
+    let mut method = signed.to_vec();
+    method[0] += 1;
+    out.push(("method", method));
+
+    // A byte added at the end of the path: no normalization can drop it,
+    // where a byte changed inside a `..`-removed segment would rightly not
+    // matter.
+    let target_start = signed.iter().position(|&b| b == b' ').expect("space") + 1;
+    let target_end = target_start
+        + signed[target_start..line_end]
+            .iter()
+            .position(|&b| b == b'?' || b == b' ')
+            .expect("end of path");
+    let mut path = signed.to_vec();
+    path.insert(target_end, b'z');
+    out.push(("path", path));
+
+    // The last byte of the Host header's value.
+    let host_line = signed[..head_end]
+        .split(|&b| b == b'\n')
+        .scan(0, |start, line| {
+            let at = *start;
+            *start += line.len() + 1;
+            Some((at, line))
+        })
+        .find(|(_, line)| line.to_ascii_lowercase().starts_with(b"host:"))
+        .map(|(at, line)| at + line.len() - 1)
+        .expect("host line");
+    let mut host = signed.to_vec();
+    host[host_line] = if host[host_line] == b'x' { b'y' } else { b'x' };
+    out.push(("header", host));
+
+    // The body's first byte, or one byte added to an empty body.
+    let mut body = signed.to_vec();
+    if head_end < body.len() {
+        body[head_end] ^= 0x01;
+    } else {
+        body.push(b'x');
+    }
+    out.push(("body", body));
+    out
+}
+
+#[derive(Default)]
+struct VerifyRun {
+    failures: Vec<String>,
+    verified: usize,
+    tampered: usize,
+}
+
+impl VerifyRun {
+    fn case(&mut self, case: &Case, options: &Options, mode: Mode) {
+        let name = &case.name;
+        let signed = run(
+            options.command("sign").arg(case.dir.join("request.txt")),
+            None,
+        );
+        if !signed.status.success() {
+            let stderr = text(&signed.stderr);
+            return self
+                .failures
+                .push(format!("{name}: {mode:?}: sign failed: {stderr}"));
+        }
+        let output = run(&mut options.command("verify"), Some(&signed.stdout));
+        if output.status.code() != Some(0) || output.stdout != b"OK\n" {
+            return self.failures.push(format!(
+                "{name}: {mode:?}: does not verify: {}{}\n--- signed\n{}",
+                text(&output.stdout),
+                text(&output.stderr),
+                text(&signed.stdout)
+            ));
+        }
+        self.verified += 1;
+
+        for (what, tampered) in tamperings(&signed.stdout) {
+            let output = run(&mut options.command("verify"), Some(&tampered));
+            let stdout = text(&output.stdout);
+            let check = if what == "body" && options.content_sha256 {
+                "FAILED XAmzContentSHA256Mismatch: "
+            } else {
+                "FAILED SignatureDoesNotMatch: "
+            };
+            let computed = stdout.contains("\ncanonical request:\n")
+                && stdout.contains("\n\nstring to sign:\nAWS4-HMAC-SHA256\n");
+            if output.status.code() != Some(1) || !stdout.starts_with(check) || !computed {
+                self.failures.push(format!(
+                    "{name}: {mode:?}: changed {what}: exit {:?}, expected {check:?} with the \
+                     canonical request\n{stdout}{}",
+                    output.status.code(),
+                    text(&output.stderr)
+                ));
+            }
+            self.tampered += 1;
+        }
+    }
+}
+
+/// The property: `sign`'s output for every suite request, in both modes,
+/// verifies with the same options; and every one-byte change to its
+/// method, path, Host header or body is caught.
+#[test]
+fn suite_signatures_verify_and_tampering_fails() {
+    let mut suite = VerifyRun::default();
+    for case in cases() {
+        for mode in [Mode::Header, Mode::Query] {
+            let options = match case.context() {
+                Some(json) => Options::crt(&Context::from_json(&json), mode),
+                None => Options::legacy(mode),
+            };
+            suite.case(&case, &options, mode);
+        }
+    }
+    assert!(
+        suite.failures.is_empty(),
+        "{} failures:\n{}",
+        suite.failures.len(),
+        suite.failures.join("\n")
+    );
+    assert_eq!(suite.verified, 80, "40 cases x header and presign mode");
+    assert_eq!(suite.tampered, 320, "4 changes to each");
+}
+
+/// `sigv4 verify` over `sign`'s output for [`POST`] at a fixed time.
+fn signed_post(extra: &[&str], env: &[(&str, &str)]) -> Vec<u8> {
+    let mut command = sign(&["--time", "20150830T123600Z"]);
+    command.args(extra);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = run(&mut command, Some(POST));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    output.stdout
+}
+
+/// `sigv4 verify` with the suite's credentials, a region, a service and a
+/// time five seconds after [`signed_post`]'s.
+fn verify(args: &[&str]) -> Command {
+    let mut command = sigv4_with_credentials();
+    command.args(["verify", "--region", "us-east-1", "--service", "service"]);
+    if !args.contains(&"--time") {
+        command.args(["--time", "20150830T123605Z"]);
+    }
+    command.args(args);
+    command
+}
+
+/// Asserts a verification failure: exit 1, stdout naming the check, and
+/// (when `computed`) the canonical request and string to sign.
+fn assert_fails(output: &Output, check: &str, computed: bool) {
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{stdout}{}",
+        text(&output.stderr)
+    );
+    assert!(stdout.starts_with(&format!("FAILED {check}")), "{stdout}");
+    assert_eq!(
+        stdout.contains("\ncanonical request:\n"),
+        computed,
+        "{stdout}"
+    );
+    assert_eq!(stdout.contains("\nstring to sign:\n"), computed, "{stdout}");
+    assert!(!stdout.contains(SECRET), "{stdout}");
+}
+
+/// Each check the verifier makes is reported by its AWS code, with what
+/// the verifier computed whenever it got that far.
+#[test]
+fn verify_names_the_failed_check() {
+    let signed = signed_post(&[], &[]);
+    let ok = run(&mut verify(&[]), Some(&signed));
+    assert_eq!(text(&ok.stdout), "OK\n", "{}", text(&ok.stderr));
+    assert_eq!(ok.status.code(), Some(0));
+    assert!(ok.stderr.is_empty());
+
+    // Time: outside the skew, unless the skew is widened.
+    let late = ["--time", "20150830T124200Z"];
+    let output = run(&mut verify(&late), Some(&signed));
+    assert_fails(&output, "RequestExpired: request expired", true);
+    let output = run(verify(&late).args(["--max-skew", "600"]), Some(&signed));
+    assert_eq!(text(&output.stdout), "OK\n");
+
+    // Scope: another region or service.
+    let output = run(
+        sigv4_with_credentials()
+            .args(["verify", "--region", "eu-west-1", "--service", "service"])
+            .args(["--time", "20150830T123605Z"]),
+        Some(&signed),
+    );
+    assert_fails(
+        &output,
+        "SignatureDoesNotMatch: the credential scope's region",
+        false,
+    );
+
+    // Another key id or secret.
+    let output = run(
+        verify(&[]).env("AWS_ACCESS_KEY_ID", "AKIDOTHER"),
+        Some(&signed),
+    );
+    assert_fails(
+        &output,
+        "InvalidClientTokenId: the access key id \"AKIDEXAMPLE\"",
+        true,
+    );
+    let output = run(
+        verify(&[]).env("AWS_SECRET_ACCESS_KEY", "another-secret"),
+        Some(&signed),
+    );
+    assert_fails(
+        &output,
+        "SignatureDoesNotMatch: the signature does not match",
+        true,
+    );
+    // Without AWS_ACCESS_KEY_ID any key id is accepted with the secret.
+    let output = run(verify(&[]).env_remove("AWS_ACCESS_KEY_ID"), Some(&signed));
+    assert_eq!(text(&output.stdout), "OK\n");
+
+    // Session tokens: both or neither, and equal; never shown.
+    let token = "FwoGZXIvYXdzEXAMPLE/TOKEN+with=padding";
+    let with_token = signed_post(&[], &[("AWS_SESSION_TOKEN", token)]);
+    let output = run(
+        verify(&[]).env("AWS_SESSION_TOKEN", token),
+        Some(&with_token),
+    );
+    assert_eq!(text(&output.stdout), "OK\n");
+    let output = run(&mut verify(&[]), Some(&with_token));
+    assert_fails(
+        &output,
+        "InvalidClientTokenId: the session token is not valid",
+        true,
+    );
+    assert!(!text(&output.stdout).contains("FwoGZXIvYXdzEXAMPLE"));
+    let output = run(verify(&[]).env("AWS_SESSION_TOKEN", "other"), Some(&signed));
+    assert_fails(
+        &output,
+        "InvalidClientTokenId: the key requires a session token",
+        true,
+    );
+    let presigned = signed_post(&["--presign"], &[("AWS_SESSION_TOKEN", token)]);
+    let output = run(
+        verify(&[]).env("AWS_SESSION_TOKEN", "other"),
+        Some(&presigned),
+    );
+    assert_fails(&output, "InvalidClientTokenId", true);
+    assert!(!text(&output.stdout).contains("FwoGZXIvYXdzEXAMPLE"));
+
+    // A token added after signing verifies only with --omit-session-token.
+    let omitted = signed_post(&["--omit-session-token"], &[("AWS_SESSION_TOKEN", token)]);
+    let output = run(verify(&[]).env("AWS_SESSION_TOKEN", token), Some(&omitted));
+    assert_fails(
+        &output,
+        "SignatureDoesNotMatch: the header \"x-amz-security-token\" is present but not signed",
+        false,
+    );
+    let output = run(
+        verify(&["--omit-session-token"]).env("AWS_SESSION_TOKEN", token),
+        Some(&omitted),
+    );
+    assert_eq!(text(&output.stdout), "OK\n");
+    let output = run(
+        verify(&["--omit-session-token"]).env("AWS_SESSION_TOKEN", "other"),
+        Some(&omitted),
+    );
+    assert_fails(&output, "InvalidClientTokenId", true);
+
+    // Payload options mirror sign's.
+    let unsigned = signed_post(&["--unsigned-payload"], &[]);
+    assert_fails(
+        &run(&mut verify(&[]), Some(&unsigned)),
+        "SignatureDoesNotMatch",
+        true,
+    );
+    let output = run(&mut verify(&["--unsigned-payload"]), Some(&unsigned));
+    assert_eq!(text(&output.stdout), "OK\n");
+
+    // Encoding options mirror sign's.
+    let s3_flags = ["--uri-encoding", "single", "--no-normalize-path"];
+    let s3 = run(
+        sign(&["--time", "20150830T123600Z"]).args(s3_flags),
+        Some(b"GET /my%20doc/../key HTTP/1.1\nHost:example.amazonaws.com\n\n"),
+    )
+    .stdout;
+    assert_fails(
+        &run(&mut verify(&[]), Some(&s3)),
+        "SignatureDoesNotMatch",
+        true,
+    );
+    let output = run(&mut verify(&s3_flags), Some(&s3));
+    assert_eq!(text(&output.stdout), "OK\n");
+
+    // Not signed at all.
+    let output = run(&mut verify(&[]), Some(POST));
+    assert_fails(&output, "MissingAuthenticationToken", false);
+}
+
+/// Problems with the command rather than the request: one line on stderr,
+/// nothing on stdout; 2 for usage, 1 otherwise.
+#[test]
+fn verify_errors_are_one_line() {
+    let signed = signed_post(&[], &[]);
+    let output = run(&mut verify(&["--max-skew", "soon"]), Some(&signed));
+    assert_error(&output, 2, "invalid value 'soon' for '--max-skew");
+    assert_error(&output, 2, "sigv4 verify --help");
+    let output = run(&mut verify(&["--time", "yesterday"]), Some(&signed));
+    assert_error(&output, 2, "invalid signing time");
+    let output = run(
+        sigv4_with_credentials().args(["verify", "--service", "service"]),
+        Some(&signed),
+    );
+    assert_error(&output, 2, "no region");
+    let output = run(
+        sigv4().args(["verify", "--region", "us-east-1", "--service", "service"]),
+        Some(&signed),
+    );
+    assert_error(
+        &output,
+        1,
+        "missing secret: AWS_SECRET_ACCESS_KEY is not set",
+    );
+    let output = run(&mut verify(&[]), Some(b"GET /index.html\n\n"));
+    assert_error(&output, 1, "cannot parse the request in <stdin>");
+    let output = run(&mut verify(&["/no/such/request.txt"]), None);
+    assert_error(&output, 1, "cannot read /no/such/request.txt");
+}
+
+// ---------------------------------------------------------------------------
+// 7. `sigv4 curl` against a mock Neptune that verifies every signature.
+
+/// A server on 127.0.0.1 that verifies each request's SigV4 signature
+/// (header or presigned) for `neptune-db` in `us-east-1` with the suite's
+/// key, and answers 200 with what it received, or 403 with the AWS error
+/// code and message. Stopped when dropped.
+struct MockNeptune {
+    port: u16,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl MockNeptune {
+    fn start() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind 127.0.0.1");
+        let port = listener.local_addr().expect("address").port();
+        runtime.spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(Self::answer);
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Self {
+            port,
+            _runtime: runtime,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    async fn answer(
+        request: http::Request<hyper::body::Incoming>,
+    ) -> Result<http::Response<http_body_util::Full<hyper::body::Bytes>>, std::convert::Infallible>
+    {
+        use http_body_util::BodyExt;
+        let (parts, body) = request.into_parts();
+        let body = body.collect().await.map(|b| b.to_bytes().to_vec());
+        let request = http::Request::from_parts(parts, body.unwrap_or_default());
+        let known = Credentials::new(KEY_ID, SECRET).expect("credentials");
+        let verifier = sigv4::verify::Verifier::neptune("us-east-1", move |id: &str| {
+            (id == KEY_ID).then(|| known.clone())
+        })
+        .expect("verifier");
+        let (status, text) = match verifier.verify(&request, SigningTime::now()) {
+            Ok(verified) => {
+                let header = |name: &str| {
+                    request
+                        .headers()
+                        .get(name)
+                        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                        .unwrap_or_default()
+                };
+                (
+                    200,
+                    format!(
+                        "{} {} signed-by={} signed-headers={} content-type={} x-test={} body={}",
+                        request.method(),
+                        request.uri(),
+                        verified.access_key_id,
+                        verified.signed_headers,
+                        header("content-type"),
+                        header("x-test"),
+                        String::from_utf8_lossy(request.body())
+                    ),
+                )
+            }
+            Err(e) => (403, format!("{}: {e}", e.code())),
+        };
+        let response = http::Response::builder()
+            .status(status)
+            .header("x-mock", "neptune")
+            .body(http_body_util::Full::new(hyper::body::Bytes::from(text)))
+            .expect("response");
+        Ok(response)
+    }
+}
+
+/// `sigv4 curl` with the suite's credentials, for neptune-db in us-east-1.
+fn curl(args: &[&str]) -> Command {
+    let mut command = sigv4_with_credentials();
+    command.args(["curl", "--service", "neptune-db", "--region", "us-east-1"]);
+    command.args(args);
+    command
+}
+
+/// Runs `command` and returns its stdout, asserting it succeeded quietly.
+fn curl_ok(command: &mut Command, stdin: Option<&[u8]>) -> String {
+    let output = run(command, stdin);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(output.stderr.is_empty(), "{}", text(&output.stderr));
+    text(&output.stdout)
+}
+
+#[test]
+fn curl_get_and_post() {
+    let server = MockNeptune::start();
+    let url = server.url("/status");
+    let stdout = curl_ok(&mut curl(&[&url]), None);
+    assert_eq!(
+        stdout,
+        "HTTP/1.1 200 OK\nGET /status signed-by=AKIDEXAMPLE signed-headers=host;x-amz-date \
+         content-type= x-test= body="
+    );
+
+    // -d: POST, form content type, the body signed and sent as given.
+    let query = "query=MATCH (n) RETURN n LIMIT 1";
+    let stdout = curl_ok(&mut curl(&["-d", query, &server.url("/openCypher")]), None);
+    assert_eq!(
+        stdout,
+        format!(
+            "HTTP/1.1 200 OK\nPOST /openCypher signed-by=AKIDEXAMPLE \
+             signed-headers=content-type;host;x-amz-date \
+             content-type=application/x-www-form-urlencoded x-test= body={query}"
+        )
+    );
+
+    // Repeated -d are joined with '&'; -X overrides the method.
+    let stdout = curl_ok(
+        &mut curl(&["-X", "PUT", "-d", "a=1", "-d", "b=2", &url]),
+        None,
+    );
+    assert!(
+        stdout.starts_with("HTTP/1.1 200 OK\nPUT /status "),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with(" body=a=1&b=2"), "{stdout}");
+
+    // Query strings are signed too.
+    let stdout = curl_ok(
+        &mut curl(&[&server.url("/gremlin?gremlin=g.V().count()")]),
+        None,
+    );
+    assert!(
+        stdout.starts_with("HTTP/1.1 200 OK\nGET /gremlin?gremlin=g.V().count() "),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn curl_data_from_a_file_and_stdin() {
+    let server = MockNeptune::start();
+    let dir = TempDir::new("curl-data");
+    let body = b"{\"gremlin\": \"g.V().limit(1)\"}\nsecond line\r\n";
+    let file = dir.file("query.json", body);
+    let at_file = format!("@{}", file.display());
+    let stdout = curl_ok(
+        &mut curl(&[
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            &at_file,
+            &server.url("/gremlin"),
+        ]),
+        None,
+    );
+    assert!(
+        stdout.starts_with("HTTP/1.1 200 OK\nPOST /gremlin "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(" content-type=application/json "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with(&format!(" body={}", text(body))),
+        "{stdout}"
+    );
+
+    let stdout = curl_ok(
+        &mut curl(&["-d", "@-", &server.url("/sparql")]),
+        Some(b"query=ASK{}"),
+    );
+    assert!(stdout.ends_with(" body=query=ASK{}"), "{stdout}");
+
+    let output = run(&mut curl(&["-d", "@/no/such/file", &server.url("/")]), None);
+    assert_error(&output, 1, "cannot read /no/such/file");
+}
+
+#[test]
+fn curl_headers_and_include() {
+    let server = MockNeptune::start();
+    let url = server.url("/status");
+    // -H headers are sent and signed; names are trimmed of spaces.
+    let stdout = curl_ok(
+        &mut curl(&[
+            "-H",
+            "X-Test:  hello world ",
+            "-H",
+            "accept: text/plain",
+            &url,
+        ]),
+        None,
+    );
+    assert!(
+        stdout.contains(" signed-headers=accept;host;x-amz-date;x-test "),
+        "{stdout}"
+    );
+    assert!(stdout.contains(" x-test=hello world "), "{stdout}");
+
+    // -i: the status line, the headers, a blank line, the body.
+    let stdout = curl_ok(&mut curl(&["-i", &url]), None);
+    let (head, body) = stdout
+        .split_once("\n\n")
+        .expect("blank line after the headers");
+    let mut lines = head.lines();
+    assert_eq!(lines.next(), Some("HTTP/1.1 200 OK"));
+    let headers: Vec<&str> = lines.collect();
+    assert!(headers.contains(&"x-mock: neptune"), "{headers:?}");
+    assert!(
+        headers.iter().any(|h| h.starts_with("content-length: ")),
+        "{headers:?}"
+    );
+    assert!(body.starts_with("GET /status "), "{body}");
+}
+
+/// The mock really verifies: a wrong secret is answered 403, which curl
+/// prints (exit 0, as curl does for any response).
+#[test]
+fn curl_wrong_secret_is_refused_by_the_server() {
+    let server = MockNeptune::start();
+    let stdout = curl_ok(
+        curl(&[&server.url("/status")]).env("AWS_SECRET_ACCESS_KEY", "not-the-secret"),
+        None,
+    );
+    assert!(
+        stdout.starts_with("HTTP/1.1 403 Forbidden\nSignatureDoesNotMatch: "),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("not-the-secret"));
+}
+
+/// Credentials from a profile, chosen with --profile over the environment.
+#[test]
+fn curl_with_a_profile() {
+    let server = MockNeptune::start();
+    let dir = TempDir::new("curl-profile");
+    let file = profiles(&dir);
+    let stdout = curl_ok(
+        curl(&["--profile", "other", &server.url("/status")])
+            .env("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+            .env("AWS_SHARED_CREDENTIALS_FILE", &file),
+        None,
+    );
+    assert!(stdout.starts_with("HTTP/1.1 200 OK\n"), "{stdout}");
+}
+
+/// Sends a raw GET for `url` (http://127.0.0.1:PORT/...) with no signing of
+/// its own, and returns the status line and the body.
+fn fetch(url: &str) -> (String, String) {
+    use std::io::Read;
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (authority, target) = rest.split_at(rest.find('/').expect("path"));
+    let mut stream = std::net::TcpStream::connect(authority).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET {target} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let (head, body) = response.split_once("\r\n\r\n").expect("head and body");
+    (
+        head.lines().next().unwrap_or("").to_owned(),
+        body.to_owned(),
+    )
+}
+
+#[test]
+fn curl_presign() {
+    let server = MockNeptune::start();
+    let output = run(&mut curl(&["--presign", &server.url("/status?a=1")]), None);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let url = stdout.strip_suffix('\n').expect("one line");
+    assert!(!url.contains('\n'), "{stdout}");
+    assert!(url.contains("&X-Amz-Expires=3600&"), "{url}");
+    assert!(url.contains("X-Amz-Credential=AKIDEXAMPLE%2F"), "{url}");
+    assert!(
+        !url.contains(SECRET) && !url.contains("wJalrXUtnFEMI%2F"),
+        "{url}"
+    );
+
+    // Nothing was sent: the URL works when fetched by someone else.
+    let (status, body) = fetch(url);
+    assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
+    assert!(
+        body.starts_with("GET /status?a=1&X-Amz-Algorithm=AWS4-HMAC-SHA256&"),
+        "{body}"
+    );
+    assert!(body.contains(" signed-headers=host "), "{body}");
+
+    // --expires; and a tampered URL is refused.
+    let stdout = curl_ok(
+        &mut curl(&["--presign", "--expires", "60", &server.url("/status")]),
+        None,
+    );
+    let url = stdout.trim_end();
+    assert!(url.contains("&X-Amz-Expires=60&"), "{url}");
+    assert_eq!(fetch(url).0, "HTTP/1.1 200 OK");
+    let (status, body) = fetch(&url.replace("/status?", "/stat?"));
+    assert_eq!(status, "HTTP/1.1 403 Forbidden", "{body}");
+    assert!(body.starts_with("SignatureDoesNotMatch"), "{body}");
+
+    let output = run(&mut curl(&["--expires", "60", &server.url("/")]), None);
+    assert_error(&output, 2, "--expires only applies to presigned URLs");
+    let output = run(
+        &mut curl(&["--presign", "--expires", "0", &server.url("/")]),
+        None,
+    );
+    assert_error(&output, 2, "invalid value '0' for '--expires");
+}
+
+#[test]
+fn curl_errors_are_one_line() {
+    for (url, phrase) in [
+        ("not a url", "bad URL"),
+        ("ftp://example.com/x", "bad URL: only http:// and https://"),
+        ("/status", "bad URL: expected http://HOST/PATH"),
+        ("127.0.0.1:8182/status", "bad URL"),
+        ("http://user:hunter2@127.0.0.1:1/", "bad URL: user info"),
+    ] {
+        let output = run(&mut curl(&[url]), None);
+        assert_error(&output, 2, phrase);
+        assert!(!text(&output.stderr).contains("hunter2"));
+    }
+    // A header's value is never echoed: it may be a credential.
+    let output = run(
+        &mut curl(&["-H", "X-Api-Key s3cr3t", "http://127.0.0.1:1/"]),
+        None,
+    );
+    assert_error(&output, 2, "bad header (-H number 1): no colon");
+    assert!(!text(&output.stderr).contains("s3cr3t"));
+    let output = run(
+        &mut curl(&["-H", "a: 1", "-H", "bad name: x", "http://127.0.0.1:1/"]),
+        None,
+    );
+    assert_error(
+        &output,
+        2,
+        "bad header (-H number 2): the name is not an HTTP token",
+    );
+    let output = run(&mut curl(&["-X", "GE T", "http://127.0.0.1:1/"]), None);
+    assert_error(&output, 2, "bad method");
+    let output = run(
+        sigv4().args(["curl", "--region", "us-east-1", "http://127.0.0.1:1/"]),
+        None,
+    );
+    assert_error(&output, 2, "--service");
+
+    // No credentials anywhere.
+    let output = run(
+        sigv4().args([
+            "curl",
+            "--service",
+            "neptune-db",
+            "--region",
+            "us-east-1",
+            "http://127.0.0.1:1/",
+        ]),
+        None,
+    );
+    assert_error(&output, 1, "missing credentials");
+
+    // Connection refused: a port that was just free.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let output = run(
+        &mut curl(&[&format!("http://127.0.0.1:{port}/status")]),
+        None,
+    );
+    assert_error(&output, 1, &format!("cannot connect to 127.0.0.1:{port}"));
+    assert!(!text(&output.stderr).contains(SECRET));
 }

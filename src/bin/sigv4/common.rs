@@ -1,15 +1,19 @@
-//! What every subcommand shares: credentials and region from the
-//! environment, reading the raw request, writing the result, and reporting
-//! errors as one line on stderr.
+//! What every subcommand shares: credentials (the environment, else the
+//! default chain) and region, the URI encoding options, reading the raw
+//! request, writing the result, and reporting errors as one line on stderr.
 
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use sigv4::{Credentials, Region};
+use clap::ValueEnum;
+use sigv4::credentials::net::{DefaultChain, HyperTransport, ProfileProvider};
+use sigv4::credentials::{CredentialsError, ProvideCredentialsAsync};
+use sigv4::{Credentials, Region, UriEncoding};
 
 /// Exit status for bad input, a failed signature or an I/O error.
-const EXIT_FAILURE: u8 = 1;
+pub const EXIT_FAILURE: u8 = 1;
 /// Exit status for a usage error: the command line itself is wrong.
 const EXIT_USAGE: u8 = 2;
 
@@ -146,6 +150,95 @@ pub fn credentials_from_env() -> Result<Credentials, CliError> {
             .with_session_token(token)
             .map_err(|e| CliError::failure(format!("bad AWS_SESSION_TOKEN: {e}"))),
         None => Ok(credentials),
+    }
+}
+
+/// Credentials for signing.
+///
+/// With `profile`, that profile of the shared files only (as the AWS CLI's
+/// `--profile` does, it wins over the environment). Without it: the
+/// environment when either key is set there ([`credentials_from_env`]; a
+/// half-set environment is an error rather than a reason to sign with
+/// other credentials), else the crate's default chain (profile, web
+/// identity, container, instance metadata; its network calls time out
+/// after about a second each off AWS).
+///
+/// # Errors
+///
+/// No credentials anywhere, or broken ones. Messages name where the chain
+/// looked, never a secret.
+pub async fn credentials(profile: Option<&str>) -> Result<Credentials, CliError> {
+    if profile.is_none()
+        && (env_var("AWS_ACCESS_KEY_ID")?.is_some() || env_var("AWS_SECRET_ACCESS_KEY")?.is_some())
+    {
+        return credentials_from_env();
+    }
+    let transport = Arc::new(
+        HyperTransport::new()
+            .map_err(|e| CliError::failure(format!("cannot look for credentials: {e}")))?,
+    );
+    let found = match profile {
+        Some(name) => {
+            ProfileProvider::new(transport)
+                .with_profile(name)
+                .provide_credentials_async()
+                .await
+        }
+        None => {
+            DefaultChain::new(transport)
+                .provide_credentials_async()
+                .await
+        }
+    };
+    found.map_err(|error| match (&error, profile) {
+        (CredentialsError::NotFound { reason, .. }, None) => CliError::failure(format!(
+            "missing credentials: AWS_ACCESS_KEY_ID is not set and the default chain found \
+             none ({reason}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use --profile"
+        )),
+        (CredentialsError::NotFound { reason, .. }, Some(name)) => CliError::failure(format!(
+            "missing credentials: profile {name:?} has none ({reason})"
+        )),
+        _ => CliError::failure(format!("cannot get credentials: {error}")),
+    })
+}
+
+/// [`credentials`] for a command that has no runtime of its own.
+///
+/// # Errors
+///
+/// As for [`credentials`], or when no runtime can be started.
+pub fn credentials_blocking(profile: Option<&str>) -> Result<Credentials, CliError> {
+    runtime()?.block_on(credentials(profile))
+}
+
+/// A single-threaded tokio runtime with I/O and timers, for the network.
+///
+/// # Errors
+///
+/// When the operating system refuses the resources it needs.
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::failure(format!("cannot start the async runtime: {e}")))
+}
+
+/// `--uri-encoding` values, shared by every command that signs or checks
+/// a signature, so the same flags give the same canonical path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum UriEncodingArg {
+    /// Encode the path once more: %20 becomes %2520 (every service but S3).
+    Double,
+    /// Use the path as it appears in the request (S3).
+    Single,
+}
+
+impl From<UriEncodingArg> for UriEncoding {
+    fn from(arg: UriEncodingArg) -> Self {
+        match arg {
+            UriEncodingArg::Double => UriEncoding::Double,
+            UriEncodingArg::Single => UriEncoding::Single,
+        }
     }
 }
 

@@ -1,29 +1,32 @@
 //! `sigv4`: sign raw HTTP requests with AWS Signature Version 4 from the
-//! command line.
+//! command line, verify signed ones, and send signed requests.
 //!
 //! This file only parses the command line and dispatches to a subcommand;
 //! each subcommand lives in its own module, and what they share (credentials
-//! and region from the environment, input and output, error reporting) is in
-//! [`common`].
+//! from the environment or the default chain, the region, input and output,
+//! error reporting) is in [`common`].
 
 mod common;
+mod curl;
 mod sign;
+mod verify;
 
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-/// Sign HTTP requests with AWS Signature Version 4.
+/// Sign, verify and send HTTP requests with AWS Signature Version 4.
 ///
 /// Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
-/// AWS_SESSION_TOKEN.
+/// AWS_SESSION_TOKEN, else from the default chain (profile, web identity,
+/// container, instance metadata).
 #[derive(Debug, Parser)]
 #[command(
     name = "sigv4",
     version,
     propagate_version = true,
     arg_required_else_help = true,
-    after_help = "Exit status: 0 on success, 1 when the input cannot be read or signed, 2 for a usage error."
+    after_help = "Exit status: 0 on success, 1 when the input cannot be read, signed, sent or verified, 2 for a usage error."
 )]
 struct Cli {
     /// What to do.
@@ -36,6 +39,10 @@ struct Cli {
 enum Command {
     /// Sign a raw HTTP/1.1 request and print the signed request.
     Sign(sign::SignArgs),
+    /// Verify a signed raw HTTP/1.1 request, as a server would.
+    Verify(verify::VerifyArgs),
+    /// Sign a request and send it, or print a presigned URL (like awscurl).
+    Curl(curl::CurlArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,12 +51,11 @@ fn main() -> ExitCode {
         Err(error) => return common::report_clap_error(&error, &help_command()),
     };
     let outcome = match &cli.command {
-        Command::Sign(args) => sign::run(args),
+        Command::Sign(args) => sign::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Verify(args) => verify::run(args),
+        Command::Curl(args) => curl::run(args).map(|()| ExitCode::SUCCESS),
     };
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => common::report(&error),
-    }
+    outcome.unwrap_or_else(|error| common::report(&error))
 }
 
 /// `sigv4 sign` when a known subcommand was named, else `sigv4`: whose

@@ -5,22 +5,24 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use sigv4::{
     Payload, Region, Service, SessionTokenMode, Signer, SigningError, SigningSettings, SigningTime,
-    UriEncoding, MAX_PRESIGN_EXPIRY,
+    MAX_PRESIGN_EXPIRY,
 };
 
-use crate::common::{self, CliError};
+use crate::common::{self, CliError, UriEncodingArg};
 
 /// How long a presigned URL stays valid unless `--expires` says otherwise:
 /// one hour, as in the AWS SDKs.
-const DEFAULT_EXPIRES_SECS: u64 = 3600;
+pub const DEFAULT_EXPIRES_SECS: u64 = 3600;
 
 /// The options of `sigv4 sign`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN.\n\
+    after_help = "Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN,\n\
+                  else from the default chain (profile, web identity, container, instance metadata);\n\
+                  --profile uses that profile only.\n\
                   The request layout is that of the AWS SigV4 test suite: request line, Name:value\n\
                   headers, a blank line, then the body."
 )]
@@ -36,6 +38,10 @@ pub struct SignArgs {
     /// The service to sign for, such as neptune-db or s3.
     #[arg(long, value_name = "SERVICE")]
     service: Service,
+
+    /// Take the credentials from this profile of the shared config files.
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
 
     /// The signing time, as 2015-08-30T12:36:00Z or 20150830T123600Z [default: now].
     #[arg(long, value_name = "TIME", value_parser = SigningTime::parse)]
@@ -81,29 +87,16 @@ pub struct SignArgs {
     explain: bool,
 }
 
-/// `--uri-encoding` values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum UriEncodingArg {
-    /// Encode the path once more: %20 becomes %2520 (every service but S3).
-    Double,
-    /// Use the path as it appears in the request (S3).
-    Single,
-}
-
 impl SignArgs {
     /// The signing settings the flags ask for.
     fn settings(&self) -> SigningSettings {
-        let uri_encoding = match self.uri_encoding {
-            UriEncodingArg::Double => UriEncoding::Double,
-            UriEncodingArg::Single => UriEncoding::Single,
-        };
         let token_mode = if self.omit_session_token {
             SessionTokenMode::AddedAfterSigning
         } else {
             SessionTokenMode::Signed
         };
         SigningSettings::default()
-            .with_uri_encoding(uri_encoding)
+            .with_uri_encoding(self.uri_encoding.into())
             .with_path_normalization(!self.no_normalize_path)
             .with_content_sha256_header(self.content_sha256_header)
             .with_session_token_mode(token_mode)
@@ -120,7 +113,7 @@ pub fn run(args: &SignArgs) -> Result<(), CliError> {
     // The environment is checked before reading: a missing setting should
     // not wait for stdin to close before it is reported.
     let region = common::region(args.region.as_ref())?;
-    let credentials = common::credentials_from_env()?;
+    let credentials = common::credentials_blocking(args.profile.as_deref())?;
     let time = args.time.unwrap_or_else(SigningTime::now);
     let signer = Signer::new(region, args.service.clone()).with_settings(args.settings());
     let expiry = match (args.presign, args.expires) {
