@@ -5,6 +5,8 @@
 
 mod claims;
 mod error;
+#[cfg(feature = "tower")]
+pub mod tower;
 
 use std::time::Duration;
 

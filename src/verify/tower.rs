@@ -1,0 +1,632 @@
+//! A tower [`Layer`] that requires SigV4 on an HTTP service (feature
+//! `tower`): put it in front of an axum router or a hyper service and every
+//! request must be signed by a key your [`SecretLookup`] knows.
+//!
+//! The layer reads the request body (up to a limit, 10 MiB by default),
+//! because the signature covers its hash; verifies the request as of the
+//! clock's "now"; and on success calls the inner service with the collected
+//! body as [`Full<Bytes>`] and the [`Verified`] claims in the request's
+//! extensions. On failure it answers itself, by default like Amazon
+//! Neptune: `403` with
+//! `{"requestId": "…", "code": "AccessDeniedException", "detailedMessage": "…"}`,
+//! where the detailed message starts with the AWS error code of the check
+//! that failed (for example `SignatureDoesNotMatch: …`).
+//!
+//! # Examples
+//!
+//! A hyper server that answers `/status` only for signed requests:
+//!
+//! ```no_run
+//! use std::convert::Infallible;
+//! use std::future::Future;
+//! use std::pin::Pin;
+//! use std::task::{Context, Poll};
+//!
+//! use bytes::Bytes;
+//! use http_body_util::Full;
+//! use sigv4::verify::tower::SigV4Layer;
+//! use sigv4::verify::{Verified, Verifier};
+//! use sigv4::Credentials;
+//! use tower_layer::Layer;
+//! use tower_service::Service;
+//!
+//! /// The protected service: it only ever sees verified requests.
+//! #[derive(Clone)]
+//! struct Status;
+//!
+//! impl Service<http::Request<Full<Bytes>>> for Status {
+//!     type Response = http::Response<Full<Bytes>>;
+//!     type Error = Infallible;
+//!     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+//!
+//!     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+//!         Poll::Ready(Ok(()))
+//!     }
+//!
+//!     fn call(&mut self, request: http::Request<Full<Bytes>>) -> Self::Future {
+//!         let who = request
+//!             .extensions()
+//!             .get::<Verified>()
+//!             .map(|v| v.access_key_id.clone())
+//!             .unwrap_or_default();
+//!         Box::pin(async move {
+//!             Ok(http::Response::new(Full::new(Bytes::from(format!(
+//!                 "{{\"status\":\"healthy\",\"caller\":\"{who}\"}}"
+//!             )))))
+//!         })
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let known = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")?;
+//! let lookup = move |id: &str| (id == known.access_key_id()).then(|| known.clone());
+//! let layer = SigV4Layer::new(Verifier::neptune("us-east-1", lookup)?)
+//!     .with_body_limit(1024 * 1024);
+//! let service = layer.layer(Status);
+//! // Serve `service` with hyper (wrap it in `hyper_util::service::TowerToHyperService`),
+//! // or give the layer to axum 0.8: `Router::new().route(...).layer(layer)`, where
+//! // handlers take `Extension<Verified>`.
+//! # let _ = service;
+//! # Ok(()) }
+//! ```
+//!
+//! Tests fix the time instead of reading the system clock:
+//!
+//! ```
+//! use sigv4::verify::{tower::SigV4Layer, Verifier};
+//! use sigv4::{Credentials, SigningTime};
+//!
+//! let lookup = |_: &str| -> Option<Credentials> { None };
+//! let layer = SigV4Layer::new(Verifier::neptune("us-east-1", lookup)?)
+//!     .with_fixed_time(SigningTime::parse("20150830T123600Z")?);
+//! # let _ = layer;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body::Body;
+use http_body_util::{BodyExt, Either, Full, LengthLimitError, Limited};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use super::{SecretLookup, Verified, Verifier, VerifyError};
+use crate::credentials::Clock;
+use crate::signing_time::SigningTime;
+
+/// The default body limit: 10 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 10 * 1024 * 1024;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Builds the response for a rejected request.
+type RejectFn = dyn Fn(&Rejection) -> Response<Full<Bytes>> + Send + Sync;
+
+/// The future a [`SigV4Service`] returns.
+pub type ResponseFuture<R, E> = Pin<Box<dyn Future<Output = Result<R, E>> + Send>>;
+
+/// Why the layer answered a request itself instead of passing it on.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The request did not verify.
+    Unverified(VerifyError),
+    /// The body is longer than the layer's limit.
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The body could not be read.
+    BodyUnreadable {
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+impl Rejection {
+    /// The HTTP status the default response uses: `403` for a request that
+    /// did not verify, `413` for a body over the limit, `400` for a body
+    /// that could not be read.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unverified(_) => StatusCode::FORBIDDEN,
+            Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyUnreadable { .. } => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// The AWS error code of the failed check (see [`VerifyError::code`]),
+    /// or `RequestEntityTooLarge` / `IncompleteBody` for the body.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unverified(e) => e.code(),
+            Self::BodyTooLarge { .. } => "RequestEntityTooLarge",
+            Self::BodyUnreadable { .. } => "IncompleteBody",
+        }
+    }
+
+    /// Amazon Neptune's error response: [`status`](Self::status), and the
+    /// JSON body `{"requestId", "code", "detailedMessage"}` where `code` is
+    /// `AccessDeniedException` (or `BadRequestException` for body
+    /// problems) and the detailed message is `"<AWS code>: <what failed>"`.
+    /// The request id is also in the `x-amzn-requestid` header.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sigv4::verify::{tower::Rejection, VerifyError};
+    ///
+    /// let response = Rejection::Unverified(VerifyError::MissingAuthentication).neptune_response();
+    /// assert_eq!(response.status(), 403);
+    /// ```
+    #[must_use]
+    pub fn neptune_response(&self) -> Response<Full<Bytes>> {
+        let request_id = request_id();
+        let code = match self {
+            Self::Unverified(_) => "AccessDeniedException",
+            Self::BodyTooLarge { .. } | Self::BodyUnreadable { .. } => "BadRequestException",
+        };
+        let mut body = String::with_capacity(160);
+        body.push_str("{\"requestId\":");
+        push_json_string(&mut body, &request_id);
+        body.push_str(",\"code\":");
+        push_json_string(&mut body, code);
+        body.push_str(",\"detailedMessage\":");
+        push_json_string(&mut body, &format!("{}: {self}", self.code()));
+        body.push('}');
+        let mut response = Response::new(Full::new(Bytes::from(body)));
+        *response.status_mut() = self.status();
+        let headers = response.headers_mut();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json;charset=UTF-8"),
+        );
+        if let Ok(id) = HeaderValue::from_str(&request_id) {
+            headers.insert("x-amzn-requestid", id);
+        }
+        response
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unverified(e) => e.fmt(f),
+            Self::BodyTooLarge { limit } => {
+                write!(f, "the request body is longer than {limit} bytes")
+            }
+            Self::BodyUnreadable { reason } => write!(f, "cannot read the request body: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for Rejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Unverified(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Where the layer's "now" comes from.
+#[derive(Clone)]
+enum Now {
+    System,
+    Fixed(SigningTime),
+    Clock(Arc<dyn Clock>),
+}
+
+impl Now {
+    fn get(&self) -> SigningTime {
+        match self {
+            Self::System => SigningTime::now(),
+            Self::Fixed(time) => *time,
+            // A clock outside years 0000..=9999 cannot be represented; the
+            // system clock is the only sensible stand-in.
+            Self::Clock(clock) => {
+                SigningTime::try_from(clock.now()).unwrap_or_else(|_| SigningTime::now())
+            }
+        }
+    }
+}
+
+/// A [`Layer`] that verifies every request with a [`Verifier`] before the
+/// inner service sees it. See the [module docs](self).
+///
+/// Cheap to clone: the verifier (and its signing-key cache) is shared.
+pub struct SigV4Layer<L> {
+    verifier: Arc<Verifier<L>>,
+    body_limit: usize,
+    now: Now,
+    reject: Arc<RejectFn>,
+}
+
+impl<L> Clone for SigV4Layer<L> {
+    fn clone(&self) -> Self {
+        Self {
+            verifier: Arc::clone(&self.verifier),
+            body_limit: self.body_limit,
+            now: self.now.clone(),
+            reject: Arc::clone(&self.reject),
+        }
+    }
+}
+
+impl<L> fmt::Debug for SigV4Layer<L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigV4Layer")
+            .field("verifier", &self.verifier)
+            .field("body_limit", &self.body_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<L: SecretLookup> SigV4Layer<L> {
+    /// A layer verifying with `verifier`, reading the system clock, with
+    /// a 10 MiB body limit and Neptune's error responses.
+    #[must_use]
+    pub fn new(verifier: Verifier<L>) -> Self {
+        Self {
+            verifier: Arc::new(verifier),
+            body_limit: DEFAULT_BODY_LIMIT,
+            now: Now::System,
+            reject: Arc::new(Rejection::neptune_response),
+        }
+    }
+
+    /// Sets the longest body the layer reads, in bytes. A longer body is
+    /// rejected (by default with `413`) without being verified.
+    #[must_use]
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Verifies as of `clock`'s time instead of the system clock's.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.now = Now::Clock(clock);
+        self
+    }
+
+    /// Verifies every request as of `time` (for tests).
+    #[must_use]
+    pub fn with_fixed_time(mut self, time: SigningTime) -> Self {
+        self.now = Now::Fixed(time);
+        self
+    }
+
+    /// Replaces the response to a rejected request (by default
+    /// [`Rejection::neptune_response`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use http_body_util::Full;
+    /// use sigv4::verify::{tower::SigV4Layer, Verifier};
+    /// use sigv4::Credentials;
+    ///
+    /// let lookup = |_: &str| -> Option<Credentials> { None };
+    /// let layer = SigV4Layer::new(Verifier::neptune("us-east-1", lookup)?).with_rejection(|r| {
+    ///     let mut response = http::Response::new(Full::new(Bytes::from(r.code())));
+    ///     *response.status_mut() = r.status();
+    ///     response
+    /// });
+    /// # let _ = layer;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_rejection<F>(mut self, reject: F) -> Self
+    where
+        F: Fn(&Rejection) -> Response<Full<Bytes>> + Send + Sync + 'static,
+    {
+        self.reject = Arc::new(reject);
+        self
+    }
+}
+
+impl<S, L> Layer<S> for SigV4Layer<L> {
+    type Service = SigV4Service<S, L>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SigV4Service {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service a [`SigV4Layer`] wraps around `S`.
+///
+/// It takes requests with any body and answers with either the inner
+/// service's response body or the rejection's [`Full<Bytes>`].
+pub struct SigV4Service<S, L> {
+    inner: S,
+    layer: SigV4Layer<L>,
+}
+
+impl<S: Clone, L> Clone for SigV4Service<S, L> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            layer: self.layer.clone(),
+        }
+    }
+}
+
+impl<S: fmt::Debug, L> fmt::Debug for SigV4Service<S, L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigV4Service")
+            .field("inner", &self.inner)
+            .field("layer", &self.layer)
+            .finish()
+    }
+}
+
+impl<S, L, B, ResBody> Service<Request<B>> for SigV4Service<S, L>
+where
+    S: Service<Request<Full<Bytes>>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    L: SecretLookup + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<Either<ResBody, Full<Bytes>>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<Self::Response, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        // The clone that was polled ready serves this request; a fresh
+        // clone stays behind for the next one.
+        let fresh = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, fresh);
+        let layer = self.layer.clone();
+        Box::pin(async move {
+            let reject = |r: Rejection| Ok((layer.reject)(&r).map(Either::Right));
+            let (parts, body) = request.into_parts();
+            let declared = parts
+                .headers
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            if declared.is_some_and(|n| n > layer.body_limit as u64) {
+                return reject(Rejection::BodyTooLarge {
+                    limit: layer.body_limit,
+                });
+            }
+            let body = match Limited::new(body, layer.body_limit).collect().await {
+                Ok(collected) => collected.to_bytes(),
+                Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+                    return reject(Rejection::BodyTooLarge {
+                        limit: layer.body_limit,
+                    });
+                }
+                Err(e) => {
+                    return reject(Rejection::BodyUnreadable {
+                        reason: e.to_string(),
+                    })
+                }
+            };
+            let mut request = Request::from_parts(parts, body);
+            let verified: Verified = match layer.verifier.verify(&request, layer.now.get()) {
+                Ok(v) => v,
+                Err(e) => return reject(Rejection::Unverified(e)),
+            };
+            request.extensions_mut().insert(verified);
+            let request = request.map(Full::new);
+            let response = inner.call(request).await?;
+            Ok(response.map(Either::Left))
+        })
+    }
+}
+
+/// A fresh id shaped like a UUID (version 4 layout), for `requestId`. Not
+/// secret and not a security token: unique enough to find a log line.
+fn request_id() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let a = splitmix(nanos ^ count.rotate_left(32));
+    let b = splitmix(a ^ count);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0x0fff,
+        0x8000 | ((b >> 48) & 0x3fff),
+        b & 0xffff_ffff_ffff
+    )
+}
+
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// Appends `text` as a JSON string literal.
+fn push_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use super::*;
+    use crate::credentials::Credentials;
+    use crate::Signer;
+
+    #[derive(Clone)]
+    struct Echo;
+
+    impl Service<Request<Full<Bytes>>> for Echo {
+        type Response = Response<Full<Bytes>>;
+        type Error = Infallible;
+        type Future = ResponseFuture<Self::Response, Infallible>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, request: Request<Full<Bytes>>) -> Self::Future {
+            let who = request
+                .extensions()
+                .get::<Verified>()
+                .map(|v| v.access_key_id.clone())
+                .unwrap_or_default();
+            Box::pin(async move {
+                let body = request.into_body().collect().await.unwrap().to_bytes();
+                let mut text = who.into_bytes();
+                text.push(b':');
+                text.extend_from_slice(&body);
+                Ok(Response::new(Full::new(Bytes::from(text))))
+            })
+        }
+    }
+
+    fn time() -> SigningTime {
+        SigningTime::parse("20150830T123600Z").unwrap()
+    }
+
+    fn creds() -> Credentials {
+        Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY").unwrap()
+    }
+
+    type Lookup = Box<dyn Fn(&str) -> Option<Credentials> + Send + Sync>;
+
+    fn service() -> SigV4Service<Echo, Lookup> {
+        let known = creds();
+        let lookup: Lookup = Box::new(move |id: &str| (id == "AKIDEXAMPLE").then(|| known.clone()));
+        SigV4Layer::new(Verifier::neptune("us-east-1", lookup).unwrap())
+            .with_fixed_time(time())
+            .with_body_limit(64)
+            .layer(Echo)
+    }
+
+    /// Drives a future that never waits on I/O to completion.
+    fn block_on<F: Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                return out;
+            }
+        }
+    }
+
+    fn send(request: Request<Vec<u8>>) -> (StatusCode, String) {
+        let request = request.map(|b| Full::new(Bytes::from(b)));
+        let response = block_on(service().call(request)).unwrap();
+        let status = response.status();
+        let body = block_on(response.into_body().collect()).unwrap().to_bytes();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    fn signed_post(body: &[u8]) -> Request<Vec<u8>> {
+        let mut request = Request::post("https://db.example.com:8182/openCypher")
+            .body(body.to_vec())
+            .unwrap();
+        Signer::neptune("us-east-1")
+            .unwrap()
+            .sign(&mut request, &creds(), time())
+            .unwrap();
+        request
+    }
+
+    #[test]
+    fn passes_verified_requests_on_with_body_and_claims() {
+        let (status, body) = send(signed_post(b"query=RETURN 1"));
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, "AKIDEXAMPLE:query=RETURN 1");
+    }
+
+    #[test]
+    fn rejects_tampered_body_with_neptune_json() {
+        let mut request = signed_post(b"query=RETURN 1");
+        *request.body_mut() = b"query=RETURN 2".to_vec();
+        let (status, body) = send(request);
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(body.starts_with("{\"requestId\":\""), "{body}");
+        assert!(
+            body.contains(
+                "\"code\":\"AccessDeniedException\",\"detailedMessage\":\"SignatureDoesNotMatch: "
+            ),
+            "{body}"
+        );
+    }
+
+    #[test]
+    fn rejects_bodies_over_the_limit() {
+        let (status, body) = send(signed_post(&[b'x'; 65]));
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(body.contains("RequestEntityTooLarge"), "{body}");
+    }
+
+    #[test]
+    fn uses_the_injected_time() {
+        let request = signed_post(b"");
+        let known = creds();
+        let lookup = move |id: &str| (id == "AKIDEXAMPLE").then(|| known.clone());
+        let late = SigningTime::from_unix(time().unix_seconds() + 3600).unwrap();
+        let mut service = SigV4Layer::new(Verifier::neptune("us-east-1", lookup).unwrap())
+            .with_fixed_time(late)
+            .layer(Echo);
+        let response = block_on(service.call(request.map(|b| Full::new(Bytes::from(b))))).unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    }
+
+    #[test]
+    fn layer_and_service_can_be_shared_across_threads() {
+        fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
+        assert_send_sync::<SigV4Layer<Lookup>>();
+        assert_send_sync::<SigV4Service<Echo, Lookup>>();
+    }
+
+    #[test]
+    fn request_ids_are_uuid_shaped_and_distinct() {
+        let (a, b) = (request_id(), request_id());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 36);
+        assert_eq!(a.as_bytes()[14], b'4');
+    }
+
+    #[test]
+    fn json_strings_are_escaped() {
+        let mut out = String::new();
+        push_json_string(&mut out, "a\"b\\c\n\u{1}");
+        assert_eq!(out, "\"a\\\"b\\\\c\\n\\u0001\"");
+    }
+}
