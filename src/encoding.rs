@@ -66,20 +66,21 @@ pub(crate) const fn percent_triplet(b: u8) -> [u8; 3] {
 
 /// Percent-encodes `bytes` into `sink`, keeping unreserved characters (and
 /// `/` when `keep_slash`). Runs of kept bytes are written as one slice.
-pub(crate) fn write_encoded<S: Sink + ?Sized>(sink: &mut S, bytes: &[u8], keep_slash: bool) {
-    let mut run_start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if is_unreserved(b) || (keep_slash && b == b'/') {
-            continue;
+pub(crate) fn write_encoded<S: Sink + ?Sized>(sink: &mut S, mut bytes: &[u8], keep_slash: bool) {
+    // Find each byte to escape with a tight scan; write the run before it
+    // as one slice.
+    while let Some(i) = bytes
+        .iter()
+        .position(|&b| !(is_unreserved(b) || (keep_slash && b == b'/')))
+    {
+        if i > 0 {
+            sink.put(&bytes[..i]);
         }
-        if run_start < i {
-            sink.put(&bytes[run_start..i]);
-        }
-        sink.put(&percent_triplet(b));
-        run_start = i + 1;
+        sink.put(&percent_triplet(bytes[i]));
+        bytes = &bytes[i + 1..];
     }
-    if run_start < bytes.len() {
-        sink.put(&bytes[run_start..]);
+    if !bytes.is_empty() {
+        sink.put(bytes);
     }
 }
 
@@ -162,28 +163,21 @@ pub(crate) fn write_reencoded<S: Sink + ?Sized>(sink: &mut S, encoded: &[u8]) {
 
 /// True when `encoded` is already in SigV4 canonical form: unreserved
 /// characters bare, every other byte as `%XX` with uppercase hex.
-fn is_canonically_encoded(encoded: &[u8]) -> bool {
-    let mut i = 0;
-    while i < encoded.len() {
-        let b = encoded[i];
-        if b == b'%' {
-            let Some(&[h, l]) = encoded.get(i + 1..i + 3).and_then(|s| s.first_chunk::<2>()) else {
-                return false;
-            };
-            let upper_hex = |d: u8| d.is_ascii_digit() || (b'A'..=b'F').contains(&d);
-            if !upper_hex(h) || !upper_hex(l) {
-                return false;
-            }
-            let decoded = (hex_value(h).unwrap_or(0) << 4) | hex_value(l).unwrap_or(0);
-            if is_unreserved(decoded) {
-                return false;
-            }
-            i += 3;
-        } else if is_unreserved(b) {
-            i += 1;
-        } else {
+pub(crate) fn is_canonically_encoded(mut encoded: &[u8]) -> bool {
+    let upper_hex = |d: u8| d.is_ascii_digit() || (b'A'..=b'F').contains(&d);
+    // Skip runs of unreserved bytes in a tight loop; check each escape.
+    while let Some(i) = encoded.iter().position(|&b| !is_unreserved(b)) {
+        let Some(&[b'%', h, l]) = encoded.get(i..i + 3).and_then(|s| s.first_chunk::<3>()) else {
+            return false;
+        };
+        if !upper_hex(h) || !upper_hex(l) {
             return false;
         }
+        let decoded = (hex_value(h).unwrap_or(0) << 4) | hex_value(l).unwrap_or(0);
+        if is_unreserved(decoded) {
+            return false;
+        }
+        encoded = &encoded[i + 3..];
     }
     true
 }

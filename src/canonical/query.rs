@@ -3,26 +3,59 @@
 //! and a literal `+` is `%2B`), sorted by encoded key then encoded value,
 //! repeated keys and empty values kept.
 
-use crate::encoding::{cmp_reencoded, write_reencoded, Sink};
+use core::cmp::Ordering;
+
+use crate::encoding::{cmp_reencoded, is_canonically_encoded, write_reencoded, Sink};
 use crate::inline_vec::InlineVec;
 
-/// One `key=value` pair as it appears in the URI (still encoded).
-type Pair<'a> = (&'a [u8], &'a [u8]);
+/// One part (key or value) of a parameter as it appears in the URI, and
+/// whether it is already in canonical form (then it sorts and is written as
+/// it is, the common case).
+#[derive(Clone, Copy, Default)]
+struct Part<'a> {
+    raw: &'a [u8],
+    canonical: bool,
+}
 
-/// Splits a raw query into pairs. Empty segments (`a=1&&b=2`) carry no
-/// parameter and are skipped; a segment without `=` is a key with an empty
-/// value.
-fn pairs(query: &str) -> InlineVec<Pair<'_>, 32> {
+impl<'a> Part<'a> {
+    fn new(raw: &'a [u8]) -> Self {
+        Self {
+            raw,
+            canonical: is_canonically_encoded(raw),
+        }
+    }
+
+    fn cmp(&self, other: &Self) -> Ordering {
+        if self.canonical && other.canonical {
+            self.raw.cmp(other.raw)
+        } else {
+            cmp_reencoded(self.raw, other.raw)
+        }
+    }
+
+    fn write<S: Sink + ?Sized>(&self, sink: &mut S) {
+        if self.canonical {
+            sink.put(self.raw);
+        } else {
+            write_reencoded(sink, self.raw);
+        }
+    }
+}
+
+/// Splits a raw query into (key, value) pairs. Empty segments (`a=1&&b=2`)
+/// carry no parameter and are skipped; a segment without `=` is a key with
+/// an empty value.
+fn pairs(query: &str) -> InlineVec<(Part<'_>, Part<'_>), 32> {
     let mut out = InlineVec::new();
     for segment in query.as_bytes().split(|&b| b == b'&') {
         if segment.is_empty() {
             continue;
         }
-        let pair = match segment.iter().position(|&b| b == b'=') {
+        let (key, value) = match segment.iter().position(|&b| b == b'=') {
             Some(eq) => (&segment[..eq], &segment[eq + 1..]),
             None => (segment, &b""[..]),
         };
-        out.push(pair);
+        out.push((Part::new(key), Part::new(value)));
     }
     out
 }
@@ -34,14 +67,14 @@ pub(crate) fn write_query<S: Sink + ?Sized>(sink: &mut S, query: &str) {
     }
     let mut pairs = pairs(query);
     let pairs = pairs.as_mut_slice();
-    pairs.sort_unstable_by(|a, b| cmp_reencoded(a.0, b.0).then_with(|| cmp_reencoded(a.1, b.1)));
+    pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
     for (i, (key, value)) in pairs.iter().enumerate() {
         if i > 0 {
             sink.put(b"&");
         }
-        write_reencoded(sink, key);
+        key.write(sink);
         sink.put(b"=");
-        write_reencoded(sink, value);
+        value.write(sink);
     }
 }
 
