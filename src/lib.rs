@@ -51,6 +51,10 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+// Entry points for fuzz/ into parsers the API reaches only through I/O.
+// Not part of the API.
+#[doc(hidden)]
+pub mod __fuzz;
 mod canonical;
 pub mod credentials;
 mod encoding;

@@ -62,9 +62,21 @@ impl Signature {
     }
 }
 
+impl Signature {
+    /// The one comparison of signature bytes in this crate: `subtle`'s
+    /// constant-time equality, which looks at all 32 bytes whatever they
+    /// hold. Unit tests count the calls, to show that verifying goes
+    /// through here.
+    fn ct_eq(&self, other: &Self) -> subtle::Choice {
+        #[cfg(test)]
+        tests::CT_COMPARISONS.with(|n| n.set(n.get() + 1));
+        self.0.ct_eq(&other.0)
+    }
+}
+
 impl PartialEq for Signature {
     fn eq(&self, other: &Self) -> bool {
-        self.0.ct_eq(&other.0).into()
+        self.ct_eq(other).into()
     }
 }
 
@@ -79,5 +91,105 @@ impl fmt::Display for Signature {
 impl fmt::Debug for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Signature({self})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+    use crate::verify::{Verifier, VerifyError};
+    use crate::{Credentials, Signer, SigningTime};
+
+    thread_local! {
+        /// Calls of `Signature::ct_eq` on this thread.
+        pub(super) static CT_COMPARISONS: Cell<u64> = const { Cell::new(0) };
+    }
+
+    fn comparisons() -> u64 {
+        CT_COMPARISONS.with(Cell::get)
+    }
+
+    /// Runs `f` and returns how many constant-time comparisons it made.
+    fn counting<R>(f: impl FnOnce() -> R) -> (R, u64) {
+        let before = comparisons();
+        let result = f();
+        (result, comparisons() - before)
+    }
+
+    /// `==` itself is the constant-time comparison: signatures that differ
+    /// in the first byte or only in the last are both told apart by one call
+    /// of `ct_eq` (`subtle`), never by a short-circuiting slice compare.
+    #[test]
+    fn equality_is_the_constant_time_comparison() {
+        let base = Signature::from_bytes([0x5a; 32]);
+        let mut first = [0x5a; 32];
+        first[0] ^= 1;
+        let mut last = [0x5a; 32];
+        last[31] ^= 1;
+        for (other, equal) in [
+            (base, true),
+            (Signature(first), false),
+            (Signature(last), false),
+        ] {
+            let (result, calls) = counting(|| base == other);
+            assert_eq!(result, equal);
+            assert_eq!(calls, 1);
+        }
+        let hex = base.to_string();
+        let (matched, calls) = counting(|| base.matches_hex(&hex));
+        assert!(matched);
+        assert_eq!(calls, 1);
+        // A claim that is not 64 hex digits is rejected before any comparison.
+        let (matched, calls) = counting(|| base.matches_hex(&hex[1..]));
+        assert!(!matched);
+        assert_eq!(calls, 0);
+    }
+
+    /// The verifier decides on the signature through exactly one
+    /// constant-time comparison, whether the claimed signature is right,
+    /// wrong in its first byte, or wrong only in its last.
+    #[test]
+    fn the_verifier_compares_signatures_in_constant_time() {
+        let creds =
+            Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY").unwrap();
+        let time = SigningTime::parse("20150830T123600Z").unwrap();
+        let mut request = http::Request::get("https://db.example.com:8182/status")
+            .body(Vec::new())
+            .unwrap();
+        let signature = Signer::neptune("us-east-1")
+            .unwrap()
+            .sign(&mut request, &creds, time)
+            .unwrap();
+        let known = creds.clone();
+        let verifier = Verifier::neptune("us-east-1", move |_: &str| Some(known.clone())).unwrap();
+
+        let (result, calls) = counting(|| verifier.verify(&request, time));
+        assert!(result.is_ok());
+        assert_eq!(calls, 1);
+
+        let hex = signature.to_string();
+        let flip = |c: char| if c == '0' { '1' } else { '0' };
+        let mut first_wrong = hex.clone();
+        first_wrong.replace_range(0..1, &flip(hex.chars().next().unwrap()).to_string());
+        let mut last_wrong = hex.clone();
+        last_wrong.replace_range(63..64, &flip(hex.chars().last().unwrap()).to_string());
+        for claimed in [first_wrong, last_wrong] {
+            let mut tampered = request.clone();
+            let auth = tampered.headers()["authorization"]
+                .to_str()
+                .unwrap()
+                .replace(&hex, &claimed);
+            tampered
+                .headers_mut()
+                .insert("authorization", auth.parse().unwrap());
+            let (result, calls) = counting(|| verifier.verify(&tampered, time));
+            assert!(matches!(
+                result,
+                Err(VerifyError::SignatureDoesNotMatch { .. })
+            ));
+            assert_eq!(calls, 1, "one constant-time comparison for {claimed}");
+        }
     }
 }

@@ -53,3 +53,18 @@ fn verify_corpus() {
 fn raw_request_corpus() {
     run("raw_request", targets::raw_request);
 }
+
+#[test]
+fn profile_corpus() {
+    run("profile", targets::profile);
+}
+
+#[test]
+fn credentials_json_corpus() {
+    run("credentials_json", targets::credentials_json);
+}
+
+#[test]
+fn sts_corpus() {
+    run("sts", targets::sts);
+}

@@ -9,10 +9,12 @@
 //! (hash of the explained text equals the streamed hash; a signed request
 //! verifies), it is asserted.
 
+use std::ops::Range;
 use std::time::Duration;
 
 use http::{HeaderName, HeaderValue, Request};
 use sha2::{Digest, Sha256};
+use sigv4::credentials::{CredentialsError, ProfileFileKind, ProfileSet};
 use sigv4::verify::Verifier;
 use sigv4::{
     raw, CanonicalRequest, Credentials, Payload, Region, Service, Signer, SigningSettings,
@@ -59,13 +61,15 @@ fn time() -> SigningTime {
     SigningTime::from_unix(1_440_938_160).expect("a valid fixed time")
 }
 
+const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+const TOKEN: &str = "FwoGZXIvYXdzEXAMPLE/+=token";
+/// The token as it appears in a presigned URL's query.
+const TOKEN_ENCODED: &str = "FwoGZXIvYXdzEXAMPLE%2F%2B%3Dtoken";
+
 fn credentials(with_token: bool) -> Credentials {
-    let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
-        .expect("valid example credentials");
+    let creds = Credentials::new("AKIDEXAMPLE", SECRET).expect("valid example credentials");
     if with_token {
-        creds
-            .with_session_token("FwoGZXIvYXdzEXAMPLE/+=token")
-            .expect("valid token")
+        creds.with_session_token(TOKEN).expect("valid token")
     } else {
         creds
     }
@@ -127,8 +131,11 @@ fn request(input: &mut Input<'_>) -> Option<Request<Vec<u8>>> {
     builder.body(input.rest().to_vec()).ok()
 }
 
-/// Header signing and presigning of arbitrary requests: no panic, and every
-/// request the signer accepts verifies.
+/// Header signing and presigning of arbitrary requests, with the default
+/// (Neptune) settings or S3's: no panic; every request the signer accepts
+/// verifies; `explain` computes the same signature; the headers carrying
+/// the signature or the token are marked sensitive; and neither the secret
+/// key nor the session token shows in the explanation.
 pub fn sign_verify(data: &[u8]) {
     let mut input = Input { data };
     let flags = input.byte();
@@ -136,43 +143,114 @@ pub fn sign_verify(data: &[u8]) {
         return;
     };
     let presign = flags & 1 == 1;
-    let creds = credentials(flags & 2 == 2);
-    let settings = SigningSettings::default().with_content_sha256_header(flags & 4 == 4);
+    let with_token = flags & 2 == 2;
+    let s3 = flags & 8 == 8;
+    let creds = credentials(with_token);
+    let settings = if s3 {
+        SigningSettings::s3()
+    } else {
+        SigningSettings::default()
+    }
+    .with_content_sha256_header(flags & 4 == 4);
     let signer = Signer::neptune("us-east-1")
         .expect("valid region")
         .with_settings(settings);
     // A presigned request that also carries an Authorization header is
     // ambiguous (servers reject it); the verifier reads the header first.
     let ambiguous = presign && request.headers().contains_key("authorization");
-    let signed = if presign {
-        signer.presign(&mut request, &creds, time(), Duration::from_secs(600))
-    } else {
-        signer.sign(&mut request, &creds, time())
+    let expiry = presign.then(|| Duration::from_secs(600));
+    let explained = signer.explain(
+        &request,
+        Payload::Bytes(request.body()),
+        &creds,
+        time(),
+        expiry,
+    );
+    let signed = match expiry {
+        Some(expiry) => signer.presign(&mut request, &creds, time(), expiry),
+        None => signer.sign(&mut request, &creds, time()),
     };
-    if signed.is_err() || ambiguous {
+    let (signature, explained) = match (signed, explained) {
+        (Ok(signature), Ok(explained)) => (signature, explained),
+        (Err(_), Err(_)) => return,
+        (signed, explained) => panic!(
+            "sign and explain disagree: {:?} vs {:?}",
+            signed.err(),
+            explained.err()
+        ),
+    };
+    assert!(
+        signature == explained.signature(),
+        "explain computed another signature"
+    );
+    let shown = format!("{explained} {explained:?}");
+    if !contains(data, SECRET.as_bytes()) {
+        assert!(!shown.contains(SECRET), "the explanation shows the secret");
+    }
+    if with_token {
+        for token in [TOKEN, TOKEN_ENCODED] {
+            assert!(!shown.contains(token), "the explanation shows the token");
+        }
+    }
+    for name in ["authorization", "x-amz-security-token"] {
+        for value in request.headers().get_all(name) {
+            assert!(value.is_sensitive(), "{name} is not marked sensitive");
+        }
+    }
+    if ambiguous {
         return;
     }
     let known = creds.clone();
-    let verifier =
-        Verifier::neptune("us-east-1", move |_: &str| Some(known.clone())).expect("valid region");
+    let verifier = Verifier::neptune("us-east-1", move |_: &str| Some(known.clone()))
+        .expect("valid region")
+        .with_uri_encoding(if s3 {
+            UriEncoding::Single
+        } else {
+            UriEncoding::Double
+        })
+        .with_path_normalization(!s3);
     if let Err(e) = verifier.verify(&request, time()) {
         panic!("a request the signer signed does not verify: {e:?}");
     }
 }
 
 /// The verifier on arbitrary raw requests (Authorization header and
-/// presigned forms): no panic.
+/// presigned forms): no panic; a rejection maps to an AWS error code, and
+/// its message never shows the secret key, nor the session token unless
+/// the request itself carries it.
 pub fn verify(data: &[u8]) {
     let Ok(request) = raw::parse_request(data) else {
         return;
     };
-    let known = credentials(data.first().is_some_and(|b| b & 1 == 1));
+    let with_token = data.first().is_some_and(|b| b & 1 == 1);
+    let known = credentials(with_token);
+    // Only the one known key id: the id is not part of the string to sign
+    // (SigV4 signs the scope without it), so a lookup that answered every id
+    // with the same secret would accept any id.
     let verifier = Verifier::new(
         Region::new("us-east-1").expect("valid region"),
         Service::new("service").expect("valid service"),
-        move |_: &str| Some(known.clone()),
+        move |id: &str| (id == "AKIDEXAMPLE").then(|| known.clone()),
     );
-    let _ = verifier.verify(&request, time());
+    match verifier.verify(&request, time()) {
+        Ok(verified) => assert_eq!(verified.access_key_id, "AKIDEXAMPLE"),
+        Err(e) => {
+            assert!(!e.code().is_empty());
+            let shown = format!("{e} {e:?}");
+            if !contains(data, SECRET.as_bytes()) {
+                assert!(!shown.contains(SECRET), "a verify error shows the secret");
+            }
+            if with_token
+                && !contains(data, TOKEN.as_bytes())
+                && !contains(data, TOKEN_ENCODED.as_bytes())
+            {
+                assert!(
+                    !shown.contains(TOKEN) && !shown.contains(TOKEN_ENCODED),
+                    "a verify error shows the token"
+                );
+            }
+        }
+    }
 }
 
 /// The command's raw-request parser: no panic, and writing then parsing
@@ -188,4 +266,408 @@ pub fn raw_request(data: &[u8]) {
         written,
         "write/parse is not stable"
     );
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A letter or digit replaced by another of the same kind (`a`→`b`,
+/// `z`→`a`, `9`→`0`); every other byte kept. Swapping a secret's text for
+/// its rotation changes nothing a parser may act on but the secret itself.
+fn rotate(b: u8) -> u8 {
+    match b {
+        b'a'..=b'y' | b'A'..=b'Y' | b'0'..=b'8' => b + 1,
+        b'z' => b'a',
+        b'Z' => b'A',
+        b'9' => b'0',
+        other => other,
+    }
+}
+
+/// `data` with the bytes of every span rotated.
+fn rotated(data: &[u8], spans: &[Range<usize>]) -> Vec<u8> {
+    let mut out = data.to_vec();
+    for span in spans {
+        for b in &mut out[span.clone()] {
+            *b = rotate(*b);
+        }
+    }
+    out
+}
+
+/// Asserts that two results read from documents that differ only in their
+/// secrets are the same: same error text, or credentials that differ only
+/// in the secret and token. So no error message and no `Debug` output
+/// depends on (let alone shows) a secret.
+fn same_but_secrets(
+    what: &str,
+    a: &Result<Credentials, CredentialsError>,
+    b: &Result<Credentials, CredentialsError>,
+) {
+    match (a, b) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a.access_key_id(), b.access_key_id(), "{what}");
+            assert_eq!(a.expiry(), b.expiry(), "{what}");
+            assert_eq!(
+                format!("{a:?}"),
+                format!("{b:?}"),
+                "{what}: Debug shows a secret"
+            );
+        }
+        (Err(a), Err(b)) => {
+            assert_eq!(
+                a.to_string(),
+                b.to_string(),
+                "{what}: an error shows a secret"
+            );
+            assert_eq!(
+                format!("{a:?}"),
+                format!("{b:?}"),
+                "{what}: an error shows a secret"
+            );
+        }
+        _ => panic!("{what}: the secret's letters changed the outcome: {a:?} vs {b:?}"),
+    }
+}
+
+/// What the credentials parsers promise about credentials they return.
+fn well_formed(creds: &Credentials) {
+    let id = creds.access_key_id();
+    assert!(!id.is_empty() && !id.contains('/') && id.bytes().all(|b| b.is_ascii_graphic()));
+    assert!(!creds.secret_access_key().is_empty());
+    if let Some(token) = creds.session_token() {
+        assert!(!token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic()));
+    }
+    // That `Debug` hides the secret and the token is checked by
+    // `same_but_secrets`: a plain `contains` would also flag a secret that
+    // happens to spell part of the `Debug` text.
+}
+
+/// The spans of `key = value` values in a profile file, for every key when
+/// `secrets_only` is false, else for `aws_secret_access_key` and
+/// `aws_session_token`. Section headers and comments are left alone, and so
+/// are continuation lines when `secrets_only` (they extend another key).
+/// Lines are read as the parser reads them (Unicode trimming).
+fn profile_value_spans(text: &str, secrets_only: bool) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    let mut start = 0;
+    for line in text.split('\n') {
+        let end = start + line.len();
+        let trimmed = line.trim_start();
+        let skip =
+            trimmed.starts_with(['[', '#', ';']) || (secrets_only && line.starts_with([' ', '\t']));
+        if let (false, Some(eq)) = (skip, line.find('=')) {
+            let key = line[..eq].trim().to_ascii_lowercase();
+            let secret = key == "aws_secret_access_key" || key == "aws_session_token";
+            if secret || !secrets_only {
+                spans.push(start + eq + 1..end);
+            }
+        }
+        start = end + 1;
+    }
+    spans
+}
+
+/// The shared config and credentials files (`~/.aws/config`,
+/// `~/.aws/credentials`): the config text, then optionally a NUL byte and
+/// the credentials text. No panic; every name and key kept is one the
+/// grammar allows and every value is trimmed; the merged set holds what
+/// each file gave, the credentials file winning; errors and `Debug` never
+/// depend on a value (so never show a secret); resolving every profile
+/// terminates and never shows a secret.
+pub fn profile(data: &[u8]) {
+    let (config, credentials) = match data.iter().position(|&b| b == 0) {
+        Some(nul) => (&data[..nul], &data[nul + 1..]),
+        None => (data, &b""[..]),
+    };
+    let (Ok(config), Ok(credentials)) = (
+        std::str::from_utf8(config),
+        std::str::from_utf8(credentials),
+    ) else {
+        return;
+    };
+    let files = [
+        (config, ProfileFileKind::Config),
+        (credentials, ProfileFileKind::Credentials),
+    ];
+    let mut parsed = Vec::new();
+    for (text, kind) in files {
+        let result = sigv4::__fuzz::profile_file(text, kind);
+        // Errors never depend on a value.
+        let other = rotated(text.as_bytes(), &profile_value_spans(text, false));
+        let other = String::from_utf8(other).expect("rotation keeps UTF-8");
+        match (&result, sigv4::__fuzz::profile_file(&other, kind)) {
+            (Ok(a), Ok(b)) => {
+                let names = |p: &[(String, Vec<(String, String)>)]| {
+                    p.iter()
+                        .map(|(n, props)| {
+                            (
+                                n.clone(),
+                                props.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(names(a), names(&b), "a value changed the names");
+            }
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "an error shows a value"),
+            (a, b) => panic!("a value changed the outcome: {a:?} vs {b:?}"),
+        }
+        match result {
+            Ok(profiles) => parsed.push(profiles),
+            Err(e) => {
+                let lines = text.split('\n').count();
+                assert!(
+                    matches!(e, CredentialsError::InvalidProfileFile { line, .. } if (1..=lines).contains(&line)),
+                    "{e:?}"
+                );
+                return;
+            }
+        }
+    }
+    let allowed = |name: &str| {
+        !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-/.%@:+".contains(&b))
+    };
+    for profiles in &parsed {
+        for (name, properties) in profiles {
+            assert!(allowed(name), "profile name {name:?}");
+            for (key, value) in properties {
+                assert!(
+                    allowed(key) && !key.bytes().any(|b| b.is_ascii_uppercase()),
+                    "key {key:?}"
+                );
+                let mut lines = value.split('\n');
+                let first = lines.next().unwrap_or_default();
+                assert_eq!(first, first.trim(), "value not trimmed");
+                for line in lines {
+                    assert!(
+                        !line.is_empty() && line == line.trim(),
+                        "continuation not trimmed"
+                    );
+                }
+            }
+        }
+    }
+
+    let set = ProfileSet::parse(config, credentials).expect("both files parse on their own");
+    // Merged: the credentials file wins; empty values read as absent.
+    let (from_config, from_credentials) = (&parsed[0], &parsed[1]);
+    for (name, properties) in from_config.iter().chain(from_credentials) {
+        assert!(set.contains(name));
+        for (key, _) in properties {
+            let winner = from_credentials
+                .iter()
+                .chain(from_config)
+                .filter(|(n, _)| n == name)
+                .find_map(|(_, props)| props.iter().find(|(k, _)| k == key))
+                .map(|(_, v)| v.as_str())
+                .filter(|v| !v.is_empty());
+            assert_eq!(set.get(name, key), winner, "{name}/{key}");
+        }
+    }
+
+    // Resolving: terminates, and what it shows does not depend on secrets.
+    let secrets = |text: &str| {
+        let other = rotated(text.as_bytes(), &profile_value_spans(text, true));
+        String::from_utf8(other).expect("rotation keeps UTF-8")
+    };
+    let other = ProfileSet::parse(&secrets(config), &secrets(credentials))
+        .expect("rotated secrets parse as well");
+    assert_eq!(
+        format!("{set:?}"),
+        format!("{other:?}"),
+        "Debug shows a value"
+    );
+    for name in set.profile_names().take(64) {
+        let a = sigv4::__fuzz::profile_plan(&set, name);
+        let b = sigv4::__fuzz::profile_plan(&other, name);
+        match (&a, &b) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "a plan shows a secret"),
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "an error shows a secret"),
+            _ => panic!("a secret changed the outcome: {a:?} vs {b:?}"),
+        }
+    }
+}
+
+/// The spans of the JSON string values of members named by `keys`.
+/// Strings with escapes are left alone (rotating an escape changes it).
+fn json_value_spans(text: &[u8], keys: &[&[u8]]) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    for key in keys {
+        let mut from = 0;
+        while let Some(at) = text[from..].windows(key.len()).position(|w| w == *key) {
+            let mut i = from + at + key.len();
+            from = i;
+            let skip_ws = |i: &mut usize| {
+                while text.get(*i).is_some_and(|b| b" \t\r\n".contains(b)) {
+                    *i += 1;
+                }
+            };
+            skip_ws(&mut i);
+            if text.get(i) != Some(&b':') {
+                continue;
+            }
+            i += 1;
+            skip_ws(&mut i);
+            if text.get(i) != Some(&b'"') {
+                continue;
+            }
+            let start = i + 1;
+            let Some(len) = text[start..].iter().position(|&b| b == b'"') else {
+                continue;
+            };
+            if !text[start..start + len].contains(&b'\\') {
+                spans.push(start..start + len);
+            }
+        }
+    }
+    spans
+}
+
+/// The JSON documents that carry credentials: `credential_process` output,
+/// the EC2 instance metadata answer, a container endpoint's answer (first
+/// byte: which one, and the HTTP status). No panic; credentials returned
+/// are well formed; errors and `Debug` never depend on the secret or the
+/// token.
+pub fn credentials_json(data: &[u8]) {
+    let Some((&flags, body)) = data.split_first() else {
+        return;
+    };
+    let status = if flags & 4 == 0 {
+        200
+    } else {
+        [400, 403, 404, 500][usize::from(flags >> 3) & 3]
+    };
+    // Without the network providers, only `credential_process` is there.
+    #[cfg(not(feature = "credentials-http"))]
+    let _ = status;
+    let parse = |body: &[u8]| -> Result<Credentials, CredentialsError> {
+        match flags % 3 {
+            #[cfg(feature = "credentials-http")]
+            1 => sigv4::__fuzz::imds(status, body),
+            #[cfg(feature = "credentials-http")]
+            2 => sigv4::__fuzz::container(status, body),
+            _ => sigv4::__fuzz::credential_process(body),
+        }
+    };
+    let result = parse(body);
+    if let Ok(creds) = &result {
+        well_formed(creds);
+    }
+    let spans = json_value_spans(
+        body,
+        &[b"\"SecretAccessKey\"", b"\"SessionToken\"", b"\"Token\""],
+    );
+    if !spans.is_empty() {
+        same_but_secrets("credentials JSON", &result, &parse(&rotated(body, &spans)));
+    }
+}
+
+/// The spans of the text right after the opening tags named by `names`
+/// (any namespace prefix), up to the next `<` or `>`. Texts with entity or
+/// character references are left alone.
+fn xml_text_spans(text: &[u8], names: &[&[u8]]) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    for name in names {
+        let mut from = 0;
+        while let Some(at) = text[from..].windows(name.len()).position(|w| w == *name) {
+            let begin = from + at;
+            let start = begin + name.len();
+            from = start;
+            // `<Name>` or `<prefix:Name>`: the `<` must really open a tag
+            // (a `prefix:Name>` in text is no tag).
+            let mut at = begin;
+            if at > 0 && text[at - 1] == b':' {
+                at -= 1;
+                while at > 0
+                    && (text[at - 1].is_ascii_alphanumeric() || b"_-.".contains(&text[at - 1]))
+                {
+                    at -= 1;
+                }
+            }
+            let opening = at > 0 && text[at - 1] == b'<';
+            if !opening || text.get(start) != Some(&b'>') {
+                continue;
+            }
+            let start = start + 1;
+            // Up to the next `<` or `>`: a marker inside a comment or a
+            // processing instruction must not run on past its end.
+            let len = text[start..]
+                .iter()
+                .position(|&b| b == b'<' || b == b'>')
+                .unwrap_or(text.len() - start);
+            if !text[start..start + len].contains(&b'&') {
+                spans.push(start..start + len);
+            }
+        }
+    }
+    spans
+}
+
+/// STS `AssumeRole` and `AssumeRoleWithWebIdentity` answers (first byte:
+/// which action, and the HTTP status). No panic; success documents give
+/// complete temporary credentials (token and expiry); a 2xx answer never
+/// turns into an STS error nor an error status into credentials; errors
+/// and `Debug` never depend on the secret or the token.
+pub fn sts(data: &[u8]) {
+    let Some((&flags, body)) = data.split_first() else {
+        return;
+    };
+    #[cfg(feature = "credentials-http")]
+    {
+        let web_identity = flags & 1 == 1;
+        let status = if flags & 2 == 0 {
+            200
+        } else {
+            [400, 403, 500, 503][usize::from(flags >> 2) & 3]
+        };
+        let parse = |body: &[u8]| sigv4::__fuzz::sts(status, body, web_identity);
+        let result = parse(body);
+        match &result {
+            Ok(creds) => {
+                assert_eq!(status, 200, "an error status gave credentials");
+                well_formed(creds);
+                assert!(creds.session_token().is_some() && creds.expiry().is_some());
+            }
+            Err(
+                CredentialsError::Sts { status: s, .. }
+                | CredentialsError::HttpStatus { status: s, .. },
+            ) => {
+                assert!(*s == status && status != 200, "{result:?}");
+            }
+            Err(
+                CredentialsError::InvalidResponse { .. }
+                | CredentialsError::InvalidCredentials { .. },
+            ) => {
+                assert_eq!(status, 200, "{result:?}");
+            }
+            Err(other) => panic!("unexpected error kind: {other:?}"),
+        }
+        if let Err(CredentialsError::Sts { code, message, .. }) = &result {
+            // An error document's Code and Message are repeated, but only
+            // as one bounded line and a plain identifier.
+            assert!(
+                code.len() <= 64 && !code.contains(char::is_control),
+                "{code:?}"
+            );
+            assert!(message.chars().count() <= 513, "{result:?}");
+            assert!(
+                !message.contains(|c: char| c.is_control() || c == '\n'),
+                "{message:?}"
+            );
+        }
+        // Secrets arrive only in success answers; an error document's own
+        // Code and Message are STS's words and are shown as such, so the
+        // "nothing depends on the secret" property is checked on 2xx only.
+        let spans = xml_text_spans(body, &[b"SecretAccessKey", b"SessionToken"]);
+        if status == 200 && !spans.is_empty() {
+            same_but_secrets("STS XML", &result, &parse(&rotated(body, &spans)));
+        }
+    }
+    #[cfg(not(feature = "credentials-http"))]
+    let _ = (flags, body);
 }

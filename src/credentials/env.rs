@@ -223,9 +223,21 @@ pub(crate) fn parse_rfc3339(
     name: &str,
     text: &str,
 ) -> Result<std::time::SystemTime, CredentialsError> {
+    // `SystemTime::from(OffsetDateTime)` panics where the platform's clock
+    // cannot hold the time (before 1601 on Windows); convert with checks.
+    let since_epoch = |t: OffsetDateTime| {
+        let offset = t - OffsetDateTime::UNIX_EPOCH;
+        let magnitude = offset.unsigned_abs();
+        if offset.is_negative() {
+            std::time::SystemTime::UNIX_EPOCH.checked_sub(magnitude)
+        } else {
+            std::time::SystemTime::UNIX_EPOCH.checked_add(magnitude)
+        }
+    };
     OffsetDateTime::parse(text, &Rfc3339)
-        .map(std::time::SystemTime::from)
-        .map_err(|_| CredentialsError::InvalidConfig {
+        .ok()
+        .and_then(since_epoch)
+        .ok_or_else(|| CredentialsError::InvalidConfig {
             name: name.to_owned(),
             reason: format!(
                 "expected an RFC 3339 timestamp such as 2030-01-01T00:00:00Z, got {:?}",
@@ -237,6 +249,24 @@ pub(crate) fn parse_rfc3339(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_extremes_never_panic() {
+        // Year 0 is before what Windows' clock holds: an error there, a time
+        // here; never a panic.
+        for text in [
+            "0000-01-01T00:00:00Z",
+            "0000-01-01T00:00:00+23:59",
+            "9999-12-31T23:59:59.999999999-23:59",
+        ] {
+            match parse_rfc3339("Expiration", text) {
+                Ok(_) | Err(CredentialsError::InvalidConfig { .. }) => {}
+                Err(other) => panic!("{text}: {other}"),
+            }
+        }
+        assert!(parse_rfc3339("Expiration", "2030-01-01T00:00:00Z").is_ok());
+        assert!(parse_rfc3339("Expiration", "soon").is_err());
+    }
 
     #[test]
     fn blank_values_are_unset() {

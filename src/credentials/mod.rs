@@ -58,7 +58,7 @@ mod error;
 mod json;
 #[cfg(feature = "credentials-http")]
 pub mod net;
-mod profile;
+pub(crate) mod profile;
 mod provider;
 
 #[cfg(feature = "aws-sdk-adapter")]

@@ -148,33 +148,43 @@ impl ContainerProvider {
             .await
             .map_err(|e| transport_error(PROVIDER, &e))?;
         let body = Zeroizing::new(answer.body);
-        if !(200..300).contains(&answer.status) {
-            let detail = json::parse_object(&body)
-                .ok()
-                .map(|o| {
-                    let code = o
-                        .string("Code")
-                        .ok()
-                        .flatten()
-                        .unwrap_or_default()
-                        .to_owned();
-                    let message = o.string("Message").ok().flatten().unwrap_or_default();
-                    format!("{code}: {message}")
-                })
-                .unwrap_or_default();
-            return Err(CredentialsError::HttpStatus {
-                provider: PROVIDER,
-                status: answer.status,
-                detail,
-            });
-        }
-        let object =
-            json::parse_object(&body).map_err(|reason| CredentialsError::InvalidResponse {
-                provider: PROVIDER,
-                reason,
-            })?;
-        json::credentials_from(&object, PROVIDER, "Token")
+        credentials_answer(answer.status, &body)
     }
+}
+
+/// Reads the endpoint's answer: on 2xx, `{"AccessKeyId": ..,
+/// "SecretAccessKey": .., "Token": .., "Expiration": ..}`; otherwise an
+/// [`HttpStatus`](CredentialsError::HttpStatus) error with the `Code` and
+/// `Message` of a JSON error body, when it has them.
+pub(crate) fn credentials_answer(
+    status: u16,
+    body: &[u8],
+) -> Result<Credentials, CredentialsError> {
+    if !(200..300).contains(&status) {
+        let detail = json::parse_object(body)
+            .ok()
+            .map(|o| {
+                let code = o
+                    .string("Code")
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default()
+                    .to_owned();
+                let message = o.string("Message").ok().flatten().unwrap_or_default();
+                format!("{code}: {message}")
+            })
+            .unwrap_or_default();
+        return Err(CredentialsError::HttpStatus {
+            provider: PROVIDER,
+            status,
+            detail,
+        });
+    }
+    let object = json::parse_object(body).map_err(|reason| CredentialsError::InvalidResponse {
+        provider: PROVIDER,
+        reason,
+    })?;
+    json::credentials_from(&object, PROVIDER, "Token")
 }
 
 /// Hosts that may be reached over plain http.

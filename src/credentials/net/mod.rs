@@ -9,12 +9,12 @@
 //! tokio).
 
 mod chain;
-mod container;
+pub(crate) mod container;
 #[cfg(feature = "credentials-hyper")]
 mod hyper_transport;
-mod imds;
+pub(crate) mod imds;
 mod profile;
-mod sts;
+pub(crate) mod sts;
 mod transport;
 
 pub use chain::DefaultChain;

@@ -21,8 +21,8 @@ use crate::sign::Signer;
 use crate::signing_time::SigningTime;
 
 const API_VERSION: &str = "2011-06-15";
-const ASSUME_ROLE: &str = "AssumeRole";
-const WEB_IDENTITY: &str = "AssumeRoleWithWebIdentity";
+pub(crate) const ASSUME_ROLE: &str = "AssumeRole";
+pub(crate) const WEB_IDENTITY: &str = "AssumeRoleWithWebIdentity";
 
 /// Form encoding: everything but `A-Z a-z 0-9 - _ . ~` is escaped.
 const FORM: &AsciiSet = &NON_ALPHANUMERIC
@@ -166,10 +166,19 @@ async fn call(
         .await
         .map_err(|e| transport_error("sts", &e))?;
     let body = Zeroizing::new(answer.body);
-    if (200..300).contains(&answer.status) {
-        parse_credentials(&body)
+    parse_answer(answer.status, &body, action)
+}
+
+/// Reads an STS answer: credentials on 2xx, the error document otherwise.
+pub(crate) fn parse_answer(
+    status: u16,
+    body: &[u8],
+    action: &'static str,
+) -> Result<Credentials, CredentialsError> {
+    if (200..300).contains(&status) {
+        parse_credentials(body)
     } else {
-        Err(parse_error(&body, answer.status, action))
+        Err(parse_error(body, status, action))
     }
 }
 
@@ -194,10 +203,22 @@ fn xml_texts(
     let mut found: Vec<Option<Zeroizing<String>>> = vec![None; wanted.len()];
     let mut current: Option<(usize, Zeroizing<String>)> = None;
     loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| format!("invalid XML at byte {}: {e}", reader.buffer_position()))?;
+        let event = reader.read_event().map_err(|e| {
+            format!(
+                "invalid XML at byte {}: {}",
+                reader.buffer_position(),
+                describe_xml_error(&e)
+            )
+        })?;
         match event {
+            Event::Start(e) | Event::Empty(e) if !is_plain_name(e.name().as_ref()) => {
+                // A broken tag such as `<a"...>` reads on to the next quote,
+                // swallowing text (secrets included) into its "name".
+                return Err(format!(
+                    "invalid XML at byte {}: an element name is not a plain XML name",
+                    reader.buffer_position()
+                ));
+            }
             Event::Start(e) => {
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
                 if path.is_empty() {
@@ -225,13 +246,13 @@ fn xml_texts(
             }
             Event::Text(t) => {
                 if let Some((_, value)) = &mut current {
-                    let s = t.decode().map_err(|e| format!("invalid XML text: {e}"))?;
+                    let s = t.decode().map_err(|_| "invalid XML text".to_owned())?;
                     value.push_str(&s);
                 }
             }
             Event::CData(t) => {
                 if let Some((_, value)) = &mut current {
-                    let s = t.decode().map_err(|e| format!("invalid XML text: {e}"))?;
+                    let s = t.decode().map_err(|_| "invalid XML text".to_owned())?;
                     value.push_str(&s);
                 }
             }
@@ -241,7 +262,7 @@ fn xml_texts(
                         Ok(Some(c)) => c,
                         Ok(None) => match r
                             .decode()
-                            .map_err(|e| format!("invalid XML entity: {e}"))?
+                            .map_err(|_| "invalid XML entity".to_owned())?
                             .as_ref()
                         {
                             "amp" => '&',
@@ -251,7 +272,8 @@ fn xml_texts(
                             "apos" => '\'',
                             _ => return Err("unknown XML entity".to_owned()),
                         },
-                        Err(e) => return Err(format!("invalid XML character reference: {e}")),
+                        // Its message would show the number, from the text.
+                        Err(_) => return Err("invalid XML character reference".to_owned()),
                     };
                     value.push(ch);
                 }
@@ -261,6 +283,41 @@ fn xml_texts(
         }
     }
     Ok((root, found))
+}
+
+/// What is wrong with a malformed document, without quoting it. quick-xml's
+/// own messages repeat tag names, and in a broken document a "tag name" can
+/// run on over the text after it, a secret key included (`</a="..>` reads
+/// to the next quote): found by the `sts` fuzz target.
+fn describe_xml_error(e: &quick_xml::Error) -> String {
+    use quick_xml::errors::IllFormedError;
+    match e {
+        // Fixed texts ("tag not closed: `>` not found before end of input").
+        quick_xml::Error::Syntax(e) => e.to_string(),
+        quick_xml::Error::IllFormed(IllFormedError::MismatchedEndTag { .. }) => {
+            "an end tag does not match its start tag".to_owned()
+        }
+        quick_xml::Error::IllFormed(IllFormedError::UnmatchedEndTag(_)) => {
+            "an end tag has no start tag".to_owned()
+        }
+        quick_xml::Error::IllFormed(IllFormedError::MissingEndTag(_)) => {
+            "a start tag is never closed".to_owned()
+        }
+        quick_xml::Error::IllFormed(_) => "ill-formed document".to_owned(),
+        quick_xml::Error::Encoding(_) => "invalid text encoding".to_owned(),
+        quick_xml::Error::Escape(_) => "invalid escape".to_owned(),
+        _ => "malformed document".to_owned(),
+    }
+}
+
+/// Whether an element name (with its prefix) is a plain XML name, as every
+/// STS element's is, and not text a broken tag swallowed.
+fn is_plain_name(name: &[u8]) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(b))
 }
 
 /// Reads `<...Response><...Result><Credentials>` out of a success answer.
@@ -311,18 +368,13 @@ pub(crate) fn parse_error(body: &[u8], status: u16, action: &'static str) -> Cre
     match xml_texts(body, &[&["Error", "Code"], &["Error", "Message"]]) {
         Ok((_, found)) if found[0].is_some() => {
             let mut found = found.into_iter();
-            let mut next = || {
-                found
-                    .next()
-                    .flatten()
-                    .map(|v| v.trim().to_owned())
-                    .unwrap_or_default()
-            };
+            let mut next = || found.next().flatten().unwrap_or_default();
+            let (code, message) = (next(), next());
             CredentialsError::Sts {
                 action,
                 status,
-                code: next(),
-                message: next(),
+                code: error_code(&code),
+                message: error_message(&message),
             }
         }
         _ => CredentialsError::HttpStatus {
@@ -332,6 +384,51 @@ pub(crate) fn parse_error(body: &[u8], status: u16, action: &'static str) -> Cre
         },
     }
 }
+
+/// STS error codes are identifiers (`AccessDenied`, `ExpiredTokenException`);
+/// anything else is not repeated, whatever the document says.
+fn error_code(code: &str) -> String {
+    let code = code.trim();
+    let plain = code
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b));
+    if !code.is_empty() && code.len() <= MAX_CODE && plain {
+        code.to_owned()
+    } else {
+        "(not a plain error code)".to_owned()
+    }
+}
+
+/// An STS error message on one line, control characters and whitespace runs
+/// turned into single spaces, cut at [`MAX_MESSAGE`] characters: it ends up
+/// in logs, and a misbehaving endpoint must not be able to flood them.
+fn error_message(message: &str) -> String {
+    let mut out = String::new();
+    let mut chars = 0;
+    for word in message.split(|c: char| c.is_whitespace() || c.is_control()) {
+        if word.is_empty() {
+            continue;
+        }
+        for c in (!out.is_empty())
+            .then_some(' ')
+            .into_iter()
+            .chain(word.chars())
+        {
+            if chars == MAX_MESSAGE {
+                out.push('…');
+                return out;
+            }
+            out.push(c);
+            chars += 1;
+        }
+    }
+    out
+}
+
+/// Longest STS error code repeated in an error.
+const MAX_CODE: usize = 64;
+/// Longest STS error message repeated in an error, in characters.
+const MAX_MESSAGE: usize = 512;
 
 /// Assumes a role through STS `AssumeRole`, with credentials from another
 /// provider, signing the call with this crate's [`Signer`] (service `sts`).
@@ -596,6 +693,52 @@ mod tests {
         ));
         for bad in [&b"<A><Credentials>"[..], b"", b"<x/>", b"\xff"] {
             assert!(parse_credentials(bad).is_err());
+        }
+    }
+
+    #[test]
+    fn error_code_and_message_are_repeated_on_one_bounded_line() {
+        let long = "x ".repeat(2000);
+        let body = format!(
+            "<ErrorResponse><Error><Code> Access Denied\n</Code><Message>line one\n\r\tline\u{7}two {long}</Message></Error></ErrorResponse>"
+        );
+        match parse_error(body.as_bytes(), 403, ASSUME_ROLE) {
+            CredentialsError::Sts { code, message, .. } => {
+                assert_eq!(code, "(not a plain error code)");
+                assert!(message.starts_with("line one line two x x"), "{message}");
+                assert_eq!(message.chars().count(), MAX_MESSAGE + 1);
+                assert!(message.ends_with('…'));
+            }
+            other => panic!("{other:?}"),
+        }
+        let ok = b"<ErrorResponse><Error><Code>ExpiredTokenException</Code><Message>The security token included in the request is expired</Message></Error></ErrorResponse>";
+        match parse_error(ok, 400, ASSUME_ROLE) {
+            CredentialsError::Sts { code, message, .. } => {
+                assert_eq!(code, "ExpiredTokenException");
+                assert_eq!(
+                    message,
+                    "The security token included in the request is expired"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A broken end tag or root tag swallows the text after it, secrets
+    /// included; errors must not repeat it (found by the `sts` fuzz target).
+    #[test]
+    fn errors_do_not_quote_swallowed_text() {
+        let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+        for body in [
+            format!("<AssumeRoleResponse><Credentials><SecretAccessKey>s</a=\"<SessionToken>{secret}</SessionToken>\"></Credentials></AssumeRoleResponse>"),
+            format!("<a\"><SecretAccessKey>{secret}</SecretAccessKey>\"/>"),
+            // The local part of a swallowing name, after its last ':'.
+            format!("<a\"><SecretAccessKey>x:{} y=\"\"/>", secret.replace(['/', '+'], "")),
+            format!("<AssumeRoleResponse><SecretAccessKey>{secret}&#xD800;</SecretAccessKey></AssumeRoleResponse>"),
+        ] {
+            let err = parse_credentials(body.as_bytes()).unwrap_err();
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains("EXAMPLEKEY"), "{shown}");
         }
     }
 }

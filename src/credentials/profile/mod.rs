@@ -2,7 +2,7 @@
 //! `~/.aws/credentials`): parsing, merging, and resolving a profile to where
 //! its credentials come from.
 
-mod parser;
+pub(crate) mod parser;
 pub(crate) mod process;
 
 use std::collections::BTreeMap;
