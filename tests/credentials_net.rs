@@ -245,17 +245,35 @@ fn imds_error_code_surfaces() {
             }
         }))
         .await;
-        let err = ImdsProvider::new(transport())
-            .with_env(empty_env(&[]))
-            .with_endpoint(endpoint)
-            .provide_credentials_async()
-            .await
-            .unwrap_err();
-        let text = err.to_string();
+        let text = imds_error_at(endpoint).await.to_string();
         assert!(
             text.contains("AssumeRoleUnauthorizedAccess") && text.contains("cannot assume"),
             "{text}"
         );
+    });
+}
+
+/// What the instance metadata provider fails with against `endpoint`.
+async fn imds_error_at(endpoint: String) -> CredentialsError {
+    ImdsProvider::new(transport())
+        .with_env(empty_env(&[]))
+        .with_endpoint(endpoint)
+        .provide_credentials_async()
+        .await
+        .unwrap_err()
+}
+
+#[test]
+fn imds_refusing_a_token_means_not_found_but_a_server_error_does_not() {
+    runtime().block_on(async {
+        for (status, not_found) in [(403, true), (404, true), (405, true), (500, false)] {
+            let (endpoint, _) = serve(Arc::new(move |_req: http::Request<Vec<u8>>| {
+                (status, "no".into())
+            }))
+            .await;
+            let err = imds_error_at(endpoint).await;
+            assert_eq!(err.is_not_found(), not_found, "status {status}: {err}");
+        }
     });
 }
 

@@ -136,6 +136,18 @@ impl ImdsProvider {
         let answer = send(&*self.transport, request)
             .await
             .map_err(|e| unreachable(&e))?;
+        // 403 is what an instance with IMDS turned off (or a proxy that is
+        // not EC2) answers; botocore, too, then moves on without credentials.
+        if (403..=405).contains(&answer.status) {
+            return Err(CredentialsError::not_found(
+                PROVIDER,
+                format!(
+                    "instance metadata at {endpoint} refused a session token (http status {}): \
+                     it is disabled or not EC2's",
+                    answer.status
+                ),
+            ));
+        }
         if answer.status != 200 {
             return Err(status_error(answer.status, "the session token request"));
         }
@@ -184,24 +196,34 @@ impl ImdsProvider {
         let answer = send(&*self.transport, get(format!("{CREDENTIALS_PATH}{role}"))?)
             .await
             .map_err(|e| transport_error(PROVIDER, &e))?;
-        if answer.status != 200 {
-            return Err(status_error(answer.status, "the role's credentials"));
-        }
         let body = zeroize::Zeroizing::new(answer.body);
-        let object = json::parse_object(&body).map_err(|r| bad(&r))?;
-        let code = object.string("Code").map_err(|r| bad(&r))?;
-        if code != Some("Success") {
-            let message = object.string("Message").ok().flatten().unwrap_or_default();
-            return Err(CredentialsError::InvalidResponse {
-                provider: PROVIDER,
-                reason: format!(
-                    "the service answered Code {:?}: {message}",
-                    code.unwrap_or("(none)")
-                ),
-            });
-        }
-        json::credentials_from(&object, PROVIDER, "Token")
+        credentials_answer(answer.status, &body)
     }
+}
+
+/// Reads the answer to the role's credentials request: status 200 and
+/// `{"Code": "Success", "AccessKeyId": .., "SecretAccessKey": .., "Token": ..,
+/// "Expiration": ..}`.
+pub(crate) fn credentials_answer(
+    status: u16,
+    body: &[u8],
+) -> Result<Credentials, CredentialsError> {
+    if status != 200 {
+        return Err(status_error(status, "the role's credentials"));
+    }
+    let object = json::parse_object(body).map_err(|r| bad(&r))?;
+    let code = object.string("Code").map_err(|r| bad(&r))?;
+    if code != Some("Success") {
+        let message = object.string("Message").ok().flatten().unwrap_or_default();
+        return Err(CredentialsError::InvalidResponse {
+            provider: PROVIDER,
+            reason: format!(
+                "the service answered Code {:?}: {message}",
+                code.unwrap_or("(none)")
+            ),
+        });
+    }
+    json::credentials_from(&object, PROVIDER, "Token")
 }
 
 fn bad(reason: &str) -> CredentialsError {
