@@ -7,6 +7,8 @@
 //!   whatever making room for three entries costs that request's own
 //!   `HeaderMap` (zero when the map has room), once a warm-up call
 //!   has filled the signer's key cache;
+//! - presigning W4 allocates the new path-and-query and nothing else (two
+//!   allocations: the buffer and `http`'s shared handle to it);
 //! - the core stages (`CanonicalRequest::new` + `hash`, `StringToSign::new`,
 //!   `SigningKey::sign` with a pre-derived key) allocate nothing.
 //!
@@ -116,6 +118,37 @@ fn w3_header_signing_within_budget() {
 #[test]
 fn w5_header_signing_within_budget() {
     check_sign_budget(&common::w5());
+}
+
+/// Presigning adds no header: its budget is the new path-and-query, one
+/// buffer, plus the shared handle `http` keeps it in (`Bytes` from a `Vec`
+/// whose capacity exceeds its length).
+const PRESIGN_BUDGET: u64 = 2;
+
+#[test]
+fn w4_presigning_within_budget() {
+    let w = common::w4();
+    let signer = common::signer();
+    let creds = common::credentials();
+    let time = common::signing_time();
+    let mut warm = w.request.clone();
+    common::sign_ours(&signer, &creds, time, w.presign, &mut warm);
+
+    let mut request = w.request.clone();
+    let (_, count) = counting::count(|| {
+        common::sign_ours(&signer, &creds, time, w.presign, &mut request);
+    });
+    assert!(request.uri().query().unwrap().contains("X-Amz-Signature="));
+    if count.allocs > PRESIGN_BUDGET {
+        let mut request = w.request.clone();
+        let sites = explain_allocations(|| {
+            common::sign_ours(&signer, &creds, time, w.presign, &mut request);
+        });
+        panic!(
+            "{}: {} allocations ({} bytes) per presigned URL, budget {PRESIGN_BUDGET}:\n{sites}",
+            w.id, count.allocs, count.bytes
+        );
+    }
 }
 
 #[test]

@@ -124,11 +124,10 @@ fn with_canonical<B, R>(
     pq.put(b"&X-Amz-Date=");
     pq.put(time.amz_bytes());
     pq.put(b"&X-Amz-Expires=");
-    pq.put(seconds.to_string().as_bytes());
+    put_decimal(&mut pq, seconds);
     pq.put(b"&X-Amz-SignedHeaders=");
-    let mut signed = Vec::with_capacity(64);
-    canonical.write_signed_headers(&mut signed);
-    write_encoded(&mut pq, &signed, false);
+    // Straight into the query, encoded (`;` is `%3B`): no buffer in between.
+    canonical.write_signed_headers(&mut Encoding(&mut pq));
     if let (Some(token), SessionTokenMode::Signed) = (token, settings.session_token) {
         pq.put(b"&X-Amz-Security-Token=");
         write_encoded(&mut pq, token.as_bytes(), false);
@@ -139,6 +138,31 @@ fn with_canonical<B, R>(
     })?;
     let result = f(&canonical.with_query(query));
     Ok((result, pq))
+}
+
+/// A [`Sink`] that percent-encodes what it is given into a query.
+struct Encoding<'a>(&'a mut Vec<u8>);
+
+impl Sink for Encoding<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        write_encoded(self.0, bytes, false);
+    }
+}
+
+/// Writes `n` in decimal, without allocating a `String` for it.
+fn put_decimal(sink: &mut Vec<u8>, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    sink.put(&digits[at..]);
 }
 
 pub(super) fn presign<B>(
@@ -209,6 +233,15 @@ pub(super) fn explain<B>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal() {
+        for n in [0, 1, 9, 10, 900, 3600, 604_800, u64::MAX] {
+            let mut out = Vec::new();
+            put_decimal(&mut out, n);
+            assert_eq!(out, n.to_string().as_bytes());
+        }
+    }
 
     #[test]
     fn expiry_bounds() {
