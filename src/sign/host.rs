@@ -22,12 +22,17 @@ pub(super) fn host_from_uri(uri: &Uri) -> Result<HeaderValue, SigningError> {
     if host.is_empty() {
         return Err(SigningError::MissingHost);
     }
-    let value = match authority.port() {
-        Some(port) if Some(port.as_str()) != default_port(uri.scheme_str()) => {
-            format!("{host}:{}", port.as_str())
-        }
-        _ => host.to_owned(),
-    };
+    let port = authority
+        .port()
+        .filter(|port| Some(port.as_str()) != default_port(uri.scheme_str()));
+    // One exactly-sized buffer, which `HeaderValue` then keeps as it is.
+    let mut value =
+        Vec::with_capacity(host.len() + port.as_ref().map_or(0, |p| 1 + p.as_str().len()));
+    value.extend_from_slice(host.as_bytes());
+    if let Some(port) = port {
+        value.push(b':');
+        value.extend_from_slice(port.as_str().as_bytes());
+    }
     HeaderValue::try_from(value).map_err(|_| SigningError::MissingHost)
 }
 
