@@ -21,7 +21,13 @@ use std::fmt;
 use std::future::Future;
 use std::hash::BuildHasher;
 use std::pin::Pin;
-use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError};
+// In the unit tests under `--cfg sigv4_loom` the locks are loom's, so the
+// models in `loom_models` explore every interleaving of the refresh logic.
+#[cfg(all(test, sigv4_loom))]
+use loom::sync::{Condvar, Mutex, RwLock};
+#[cfg(not(all(test, sigv4_loom)))]
+use std::sync::{Condvar, Mutex, RwLock};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime};
 
@@ -531,5 +537,135 @@ mod tests {
         drop(g);
         assert!(f.ended(gen));
         f.wait(gen);
+    }
+}
+
+/// Loom models of the single-flight refresh: every interleaving of two or
+/// three threads (bounded preemptions). Run with
+/// `RUSTFLAGS="--cfg sigv4_loom" cargo test --lib loom_models` (CI does,
+/// with its own target directory, `target/loom`).
+#[cfg(all(test, sigv4_loom))]
+mod loom_models {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex as StdMutex};
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+
+    /// A clock the model moves by hand (not a synchronization point).
+    struct Manual(StdMutex<SystemTime>);
+
+    impl Clock for Manual {
+        fn now(&self) -> SystemTime {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    /// Hands out `AKID<n>` valid for an hour, or fails; counts fetches.
+    struct Source {
+        clock: Arc<Manual>,
+        fetches: AtomicUsize,
+        fail: bool,
+    }
+
+    impl ProvideCredentials for Source {
+        fn provide_credentials(&self) -> Result<Credentials, CredentialsError> {
+            let n = self.fetches.fetch_add(1, Ordering::SeqCst) + 1;
+            if self.fail {
+                return Err(CredentialsError::not_found("loom", "no credentials"));
+            }
+            Ok(Credentials::new(format!("AKID{n}"), "secret")
+                .unwrap()
+                .with_expiry(self.clock.now() + Duration::from_secs(3600)))
+        }
+    }
+
+    fn cache(fail: bool) -> (Arc<CachingProvider<Source>>, Arc<Manual>) {
+        let clock = Arc::new(Manual(StdMutex::new(
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+        )));
+        let source = Source {
+            clock: clock.clone(),
+            fetches: AtomicUsize::new(0),
+            fail,
+        };
+        let settings = CacheSettings::default()
+            .with_jitter(Duration::ZERO)
+            .with_refresh_before(Duration::from_secs(300))
+            .with_min_remaining(Duration::from_secs(10));
+        let cache = CachingProvider::with_settings(source, settings, clock.clone());
+        (Arc::new(cache), clock)
+    }
+
+    fn model(f: impl Fn() + Send + Sync + 'static) {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(3);
+        builder.check(f);
+    }
+
+    /// An empty cache asked by three threads at once: one fetch, and every
+    /// caller gets its result (no lost wake-up, no second fetch).
+    #[test]
+    fn one_fetch_for_concurrent_first_calls() {
+        model(|| {
+            let (cache, _) = cache(false);
+            let others: Vec<_> = (0..2)
+                .map(|_| {
+                    let cache = cache.clone();
+                    loom::thread::spawn(move || cache.provide_credentials().unwrap())
+                })
+                .collect();
+            let mine = cache.provide_credentials().unwrap();
+            for other in others {
+                assert_eq!(other.join().unwrap().access_key_id(), "AKID1");
+            }
+            assert_eq!(mine.access_key_id(), "AKID1");
+            assert_eq!(cache.inner().fetches.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    /// In the refresh window, one thread refreshes while the other keeps
+    /// the still-valid credentials: exactly one more fetch.
+    #[test]
+    fn one_refresh_in_the_window_others_keep_serving() {
+        model(|| {
+            let (cache, clock) = cache(false);
+            assert_eq!(
+                cache.provide_credentials().unwrap().access_key_id(),
+                "AKID1"
+            );
+            *clock.0.lock().unwrap() += Duration::from_secs(3600 - 120);
+            let other = {
+                let cache = cache.clone();
+                loom::thread::spawn(move || cache.provide_credentials().unwrap())
+            };
+            let mine = cache.provide_credentials().unwrap();
+            let theirs = other.join().unwrap();
+            for c in [&mine, &theirs] {
+                assert!(["AKID1", "AKID2"].contains(&c.access_key_id()));
+            }
+            assert_eq!(cache.inner().fetches.load(Ordering::SeqCst), 2);
+            assert_eq!(
+                cache.provide_credentials().unwrap().access_key_id(),
+                "AKID2"
+            );
+        });
+    }
+
+    /// A failing source, nothing cached: both callers get the error, the
+    /// second without a second fetch (it waits for the first, then the
+    /// backoff holds), and nobody blocks forever.
+    #[test]
+    fn a_failed_fetch_is_shared_not_repeated() {
+        model(|| {
+            let (cache, _) = cache(true);
+            let other = {
+                let cache = cache.clone();
+                loom::thread::spawn(move || cache.provide_credentials().is_err())
+            };
+            assert!(cache.provide_credentials().is_err());
+            assert!(other.join().unwrap());
+            assert_eq!(cache.inner().fetches.load(Ordering::SeqCst), 1);
+        });
     }
 }
