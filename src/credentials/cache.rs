@@ -184,28 +184,13 @@ impl<P: ProvideCredentials> CachingProvider<P> {
 impl<P: ProvideCredentials> ProvideCredentials for CachingProvider<P> {
     fn provide_credentials(&self) -> Result<Credentials, CredentialsError> {
         loop {
-            let fallback = match self.core.decide() {
-                Decision::Serve(c) => return Ok(c),
-                Decision::Fail(e) => return Err(e),
-                Decision::Refresh { fallback } => fallback,
-            };
-            match self.core.flight.try_start() {
-                Ok(_guard) => {
-                    // Someone may have refreshed between our look and the start.
-                    let fallback = match self.core.decide() {
-                        Decision::Serve(c) => return Ok(c),
-                        Decision::Fail(e) => return Err(e),
-                        Decision::Refresh { fallback } => fallback,
-                    };
-                    let result = self.inner.provide_credentials();
-                    return self.core.finish(result, fallback);
+            match self.core.next_step() {
+                Step::Answer(answer) => return answer,
+                // `_refreshing` ends the refresh after `finish` has stored it.
+                Step::Fetch(_refreshing, fallback) => {
+                    return self.core.finish(self.inner.provide_credentials(), fallback);
                 }
-                Err(generation) => {
-                    if let Some(c) = fallback {
-                        return Ok(c);
-                    }
-                    self.core.flight.wait(generation);
-                }
+                Step::Wait(generation) => self.core.flight.wait(generation),
             }
         }
     }
@@ -264,25 +249,13 @@ impl<P: ProvideCredentialsAsync> ProvideCredentialsAsync for AsyncCachingProvide
     fn provide_credentials_async(&self) -> CredentialsFuture<'_> {
         Box::pin(async move {
             loop {
-                let fallback = match self.core.decide() {
-                    Decision::Serve(c) => return Ok(c),
-                    Decision::Fail(e) => return Err(e),
-                    Decision::Refresh { fallback } => fallback,
-                };
-                match self.core.flight.try_start() {
-                    Ok(_guard) => {
-                        let fallback = match self.core.decide() {
-                            Decision::Serve(c) => return Ok(c),
-                            Decision::Fail(e) => return Err(e),
-                            Decision::Refresh { fallback } => fallback,
-                        };
+                match self.core.next_step() {
+                    Step::Answer(answer) => return answer,
+                    Step::Fetch(_refreshing, fallback) => {
                         let result = self.inner.provide_credentials_async().await;
                         return self.core.finish(result, fallback);
                     }
-                    Err(generation) => {
-                        if let Some(c) = fallback {
-                            return Ok(c);
-                        }
+                    Step::Wait(generation) => {
                         WaitFlight {
                             flight: &self.core.flight,
                             generation,
@@ -328,6 +301,18 @@ enum Decision {
     Fail(CredentialsError),
 }
 
+/// What a caller does next, the same for the sync and the async cache.
+enum Step<'a> {
+    /// Answer with this.
+    Answer(Result<Credentials, CredentialsError>),
+    /// Fetch (this caller runs the one refresh; the guard ends it), then
+    /// [`Core::finish`] with the fallback.
+    Fetch(FlightGuard<'a>, Option<Credentials>),
+    /// Another caller is refreshing and there is nothing valid to serve
+    /// meanwhile: wait for the refresh of this generation, then look again.
+    Wait(u64),
+}
+
 impl Core {
     fn new(settings: CacheSettings, clock: Arc<dyn Clock>) -> Self {
         Self {
@@ -341,6 +326,30 @@ impl Core {
     fn usable(&self, c: &Credentials, now: SystemTime) -> bool {
         c.expiry()
             .is_none_or(|e| e > now + self.settings.min_remaining)
+    }
+
+    fn next_step(&self) -> Step<'_> {
+        let answer = |d: Decision| match d {
+            Decision::Serve(c) => Err(Ok(c)),
+            Decision::Fail(e) => Err(Err(e)),
+            Decision::Refresh { fallback } => Ok(fallback),
+        };
+        let fallback = match answer(self.decide()) {
+            Ok(fallback) => fallback,
+            Err(now) => return Step::Answer(now),
+        };
+        match self.flight.try_start() {
+            // Someone may have refreshed between our look and the start.
+            Ok(guard) => match answer(self.decide()) {
+                Ok(fallback) => Step::Fetch(guard, fallback),
+                Err(now) => Step::Answer(now),
+            },
+            // Still-valid credentials are served during another's refresh.
+            Err(generation) => match fallback {
+                Some(c) => Step::Answer(Ok(c)),
+                None => Step::Wait(generation),
+            },
+        }
     }
 
     fn decide(&self) -> Decision {
