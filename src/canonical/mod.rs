@@ -70,6 +70,9 @@ pub struct CanonicalRequest<'a> {
     method: &'a str,
     path: &'a str,
     query: &'a str,
+    /// Query bytes from here on were written canonical by this crate
+    /// (presigning's parameters); `usize::MAX` when there are none.
+    query_trusted_from: usize,
     headers: &'a [Header<'a>],
     order: headers::Order,
     payload_hash: &'a PayloadHash,
@@ -106,6 +109,7 @@ impl<'a> CanonicalRequest<'a> {
             method,
             path,
             query,
+            query_trusted_from: usize::MAX,
             headers,
             order: headers::sort(headers)?,
             payload_hash,
@@ -128,6 +132,7 @@ impl<'a> CanonicalRequest<'a> {
             method,
             path,
             query,
+            query_trusted_from: usize::MAX,
             headers,
             order: headers::sort_valid(headers, true),
             payload_hash,
@@ -151,9 +156,14 @@ impl<'a> CanonicalRequest<'a> {
     }
 
     /// The same request with another query (presigning adds its parameters
-    /// after the signed headers are known).
-    pub(crate) fn with_query(self, query: &'a str) -> Self {
-        Self { query, ..self }
+    /// after the signed headers are known), whose bytes from `trusted_from`
+    /// on this crate wrote in canonical form: they are not scanned again.
+    pub(crate) fn with_query(self, query: &'a str, trusted_from: usize) -> Self {
+        Self {
+            query,
+            query_trusted_from: trusted_from,
+            ..self
+        }
     }
 
     /// SHA-256 of the canonical request, computed without building it.
@@ -191,7 +201,7 @@ impl<'a> CanonicalRequest<'a> {
         sink.put(b"\n");
         path::write_path(sink, self.path, self.normalize_path, self.uri_encoding);
         sink.put(b"\n");
-        query::write_query(sink, self.query);
+        query::write_query(sink, self.query, self.query_trusted_from);
         sink.put(b"\n");
         headers::write_canonical_headers(sink, self.headers, &self.order);
         sink.put(b"\n");

@@ -25,6 +25,15 @@ impl<'a> Part<'a> {
         }
     }
 
+    /// A part this crate wrote itself, already canonical: not scanned again.
+    fn trusted(raw: &'a [u8]) -> Self {
+        debug_assert!(is_canonically_encoded(raw), "{raw:?}");
+        Self {
+            raw,
+            canonical: true,
+        }
+    }
+
     fn cmp(&self, other: &Self) -> Ordering {
         if self.canonical && other.canonical {
             self.raw.cmp(other.raw)
@@ -44,10 +53,14 @@ impl<'a> Part<'a> {
 
 /// Splits a raw query into (key, value) pairs. Empty segments (`a=1&&b=2`)
 /// carry no parameter and are skipped; a segment without `=` is a key with
-/// an empty value.
-fn pairs(query: &str) -> InlineVec<(Part<'_>, Part<'_>), 32> {
+/// an empty value. Segments starting at or after byte `trusted_from` are
+/// already canonical (presigning's own `X-Amz-*` parameters).
+fn pairs(query: &str, trusted_from: usize) -> InlineVec<(Part<'_>, Part<'_>), 32> {
     let mut out = InlineVec::new();
+    let mut start = 0;
     for segment in query.as_bytes().split(|&b| b == b'&') {
+        let trusted = start >= trusted_from;
+        start += segment.len() + 1;
         if segment.is_empty() {
             continue;
         }
@@ -55,17 +68,22 @@ fn pairs(query: &str) -> InlineVec<(Part<'_>, Part<'_>), 32> {
             Some(eq) => (&segment[..eq], &segment[eq + 1..]),
             None => (segment, &b""[..]),
         };
-        out.push((Part::new(key), Part::new(value)));
+        out.push(if trusted {
+            (Part::trusted(key), Part::trusted(value))
+        } else {
+            (Part::new(key), Part::new(value))
+        });
     }
     out
 }
 
-/// Writes the canonical form of `query` (without the leading `?`).
-pub(crate) fn write_query<S: Sink + ?Sized>(sink: &mut S, query: &str) {
+/// Writes the canonical form of `query` (without the leading `?`). Bytes
+/// from `trusted_from` on (`usize::MAX`: none) are known to be canonical.
+pub(crate) fn write_query<S: Sink + ?Sized>(sink: &mut S, query: &str, trusted_from: usize) {
     if query.is_empty() {
         return;
     }
-    let mut pairs = pairs(query);
+    let mut pairs = pairs(query, trusted_from);
     let pairs = pairs.as_mut_slice();
     pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
     for (i, (key, value)) in pairs.iter().enumerate() {
@@ -84,8 +102,24 @@ mod tests {
 
     fn canonical(query: &str) -> String {
         let mut out = Vec::new();
-        write_query(&mut out, query);
+        write_query(&mut out, query, usize::MAX);
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn trusted_tail_is_written_as_is_and_sorted_with_the_rest() {
+        let query = "z=a+b&X-Amz-Date=20150830T123600Z&X-Amz-Algorithm=AWS4-HMAC-SHA256";
+        let from = query.find("X-Amz").unwrap();
+        let mut out = Vec::new();
+        write_query(&mut out, query, from);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20150830T123600Z&z=a%2Bb"
+        );
+        assert_eq!(
+            canonical(query),
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20150830T123600Z&z=a%2Bb"
+        );
     }
 
     #[test]

@@ -107,6 +107,9 @@ fn with_canonical<B, R>(
             pq.put(b"&");
         }
     }
+    // Everything from here on is written canonical (unreserved bytes bare,
+    // the rest `%XX`), so canonicalization need not scan it again.
+    let ours_from = pq.len() - query_start;
     let scope = signer.scope(time);
     pq.put(b"X-Amz-Algorithm=");
     pq.put(ALGORITHM.as_bytes());
@@ -136,7 +139,7 @@ fn with_canonical<B, R>(
     let query = core::str::from_utf8(&pq[query_start..]).map_err(|_| SigningError::InvalidUri {
         reason: "the query is not UTF-8".into(),
     })?;
-    let result = f(&canonical.with_query(query));
+    let result = f(&canonical.with_query(query, ours_from));
     Ok((result, pq))
 }
 
