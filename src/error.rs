@@ -114,6 +114,18 @@ pub enum SigningError {
         /// What `http` said.
         reason: String,
     },
+    /// The request carries an `x-amz-content-sha256` header that disagrees
+    /// with the payload being signed. Servers take that header as the
+    /// payload line, so the signature could never verify. Set the payload
+    /// to match (for example [`Payload::Unsigned`](crate::Payload::Unsigned)),
+    /// remove the header, or let the signer write it
+    /// ([`SigningSettings::with_content_sha256_header`](crate::SigningSettings::with_content_sha256_header)).
+    ContentSha256Mismatch {
+        /// The header's value (at most 80 characters of it).
+        header: String,
+        /// The payload line the signer was given.
+        payload: String,
+    },
 }
 
 impl fmt::Display for SigningError {
@@ -142,6 +154,11 @@ impl fmt::Display for SigningError {
             ),
             Self::InvalidInput(inner) => inner.fmt(f),
             Self::InvalidUri { reason } => write!(f, "cannot build the signed URI: {reason}"),
+            Self::ContentSha256Mismatch { header, payload } => write!(
+                f,
+                "the request's x-amz-content-sha256 header {header:?} disagrees with the payload \
+                 being signed ({payload}): servers would take the header and reject the signature"
+            ),
         }
     }
 }

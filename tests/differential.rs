@@ -109,6 +109,15 @@
 //!     URL can be presigned again; aws-sigv4 keeps the old ones and adds
 //!     its own, signing both copies (and its `apply_to_request` appends
 //!     duplicates).
+//! 11. **A caller-set `x-amz-content-sha256` that differs from the payload
+//!     being signed** (`found_caller_content_sha256`). Servers take that
+//!     header as the payload line (S3 does; so do botocore's signer and our
+//!     verifier). We follow it for the documented constants
+//!     (`UNSIGNED-PAYLOAD`, `STREAMING-*`) and refuse anything else with
+//!     `SigningError::ContentSha256Mismatch`; aws-sigv4 signs the header as
+//!     an ordinary one over the body's hash, a signature no such server
+//!     accepts. The generator sets that header, when it picks it, to the
+//!     body's hash, where both sides agree.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -861,6 +870,15 @@ fn input() -> impl Strategy<Value = Input> {
                 uri.push('?');
                 uri.push_str(&query);
             }
+            // Divergence 11: a caller's x-amz-content-sha256 must agree
+            // with the payload, here the body's hash.
+            let mut headers = headers;
+            let body_hash = sigv4::PayloadHash::of_bytes(&body.0);
+            for (name, value) in &mut headers {
+                if name.eq_ignore_ascii_case("x-amz-content-sha256") {
+                    *value = Bytes(body_hash.as_str().as_bytes().to_vec());
+                }
+            }
             Input {
                 method,
                 uri,
@@ -1150,4 +1168,32 @@ fn found_presign_replaces_existing_params() {
         .contains("X-Amz-Date=1&X-Amz-Date=20150830T123600Z"));
     assert_ne!(sig_ours(&again), sig_theirs(&again));
     assert_eq!(sig_ours(&fresh), sig_theirs(&fresh));
+}
+
+/// Found 11: a caller-set `x-amz-content-sha256`. Ours takes a documented
+/// constant there as the payload line and refuses a value that disagrees
+/// with the payload; aws-sigv4 signs it as an ordinary header over the
+/// body's hash. Where the header holds the body's hash, both agree.
+#[test]
+fn found_caller_content_sha256() {
+    let body = b"query=ASK%20%7B%7D".to_vec();
+    let with = |value: &[u8]| Input {
+        method: "POST",
+        body: Bytes(body.clone()),
+        ..Input::simple(URL).header("x-amz-content-sha256", value)
+    };
+    let hash = sigv4::PayloadHash::of_bytes(&body);
+    let agreeing = with(hash.as_str().as_bytes());
+    assert_eq!(sig_ours(&agreeing), sig_theirs(&agreeing));
+
+    let unsigned = with(b"UNSIGNED-PAYLOAD");
+    assert!(String::from_utf8_lossy(&our_canonical(&unsigned)).ends_with("\nUNSIGNED-PAYLOAD"));
+    assert!(their_canonical_request(&unsigned, &unsigned.secret)
+        .expect("aws-sigv4 logs its canonical request")
+        .ends_with(hash.as_str()));
+
+    let bogus = with(b"0123");
+    let err = ours(&bogus, &bogus.secret).unwrap_err();
+    assert!(err.contains("x-amz-content-sha256"), "{err}");
+    assert!(theirs(&bogus, &bogus.secret).is_ok());
 }

@@ -332,3 +332,63 @@ proptest! {
         prop_assert_eq!(code(v.verify(&tampered, time())), "SignatureDoesNotMatch");
     }
 }
+
+/// A caller-set `x-amz-content-sha256` is the payload line servers use:
+/// the signer follows a documented constant there, accepts the body's own
+/// hash, and refuses anything else (leaving the request untouched), so
+/// what it signs is what the verifier accepts.
+#[test]
+fn caller_set_content_sha256_is_followed_or_refused() {
+    let signer = Signer::neptune("us-east-1").unwrap();
+    let v = verifier(creds(false));
+    let body_hash = sigv4::PayloadHash::of_bytes(sparql_post().body());
+    for presign in [false, true] {
+        for (value, accepted) in [
+            ("UNSIGNED-PAYLOAD", true),
+            ("STREAMING-UNSIGNED-PAYLOAD-TRAILER", true),
+            (body_hash.as_str(), true),
+            (&body_hash.as_str().to_ascii_uppercase(), true),
+            ("0123", false),
+            (&"0".repeat(64), false),
+            ("unsigned-payload", false),
+        ] {
+            let mut request = sparql_post();
+            request
+                .headers_mut()
+                .insert("x-amz-content-sha256", value.parse().unwrap());
+            let before = request.clone();
+            let result = if presign {
+                signer.presign(&mut request, &creds(false), time(), Duration::from_secs(60))
+            } else {
+                signer.sign(&mut request, &creds(false), time())
+            };
+            if accepted {
+                result.unwrap_or_else(|e| panic!("{value}: {e}"));
+                v.verify(&request, time())
+                    .unwrap_or_else(|e| panic!("{value}, presign {presign}: {e}"));
+            } else {
+                let err = result.unwrap_err();
+                assert!(
+                    matches!(err, sigv4::SigningError::ContentSha256Mismatch { .. }),
+                    "{value}: {err:?}"
+                );
+                assert!(err.to_string().contains(body_hash.as_str()), "{err}");
+                assert_eq!(request.uri(), before.uri());
+                assert_eq!(request.headers(), before.headers());
+            }
+        }
+    }
+
+    // Two copies that disagree are refused too.
+    let mut request = sparql_post();
+    request
+        .headers_mut()
+        .append("x-amz-content-sha256", "UNSIGNED-PAYLOAD".parse().unwrap());
+    request
+        .headers_mut()
+        .append("x-amz-content-sha256", body_hash.as_str().parse().unwrap());
+    assert!(matches!(
+        signer.sign(&mut request, &creds(false), time()),
+        Err(sigv4::SigningError::ContentSha256Mismatch { .. })
+    ));
+}

@@ -39,6 +39,7 @@ fn with_canonical<B, R>(
         .filter(|_| settings.session_token == SessionTokenMode::Signed);
 
     let mut headers: InlineVec<Header<'_>, 32> = InlineVec::new();
+    let mut from_header = None;
     for (name, value) in request.headers() {
         let name = name.as_str();
         // Headers the signer owns are replaced, never signed as found.
@@ -49,8 +50,12 @@ fn with_canonical<B, R>(
         if owned || settings.excluded_headers.contains(name) {
             continue;
         }
+        if name == "x-amz-content-sha256" {
+            super::reconcile_payload(&mut from_header, value.as_bytes(), payload)?;
+        }
         headers.push((name, value.as_bytes()));
     }
+    let payload = &from_header.unwrap_or(*payload);
     if let Some(host) = host {
         headers.push(("host", host.as_bytes()));
     }

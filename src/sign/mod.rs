@@ -277,6 +277,53 @@ impl Signer {
 }
 
 /// Rejects credentials that have expired at the signing time.
+/// The payload line for a request on which the caller set
+/// `x-amz-content-sha256` (and the signer is not writing its own): servers
+/// take that header as the payload line (S3 does, botocore signs it so, and
+/// so does [`Verifier`](crate::verify::Verifier)), so it must agree with
+/// the payload being signed. A documented constant there (`UNSIGNED-PAYLOAD`,
+/// `STREAMING-*`) is the payload line; the payload's own hash (any case)
+/// changes nothing; anything else is an error, not a signature every server
+/// would refuse.
+fn payload_from_header(claimed: &[u8], payload: &PayloadHash) -> Result<PayloadHash, SigningError> {
+    if claimed.eq_ignore_ascii_case(payload.as_str().as_bytes()) {
+        return Ok(*payload);
+    }
+    let constant = [
+        Payload::Unsigned,
+        Payload::StreamingSigned,
+        Payload::StreamingSignedTrailer,
+        Payload::StreamingUnsignedTrailer,
+    ]
+    .into_iter()
+    .filter_map(|p| p.hash().ok())
+    .find(|h| h.as_str().as_bytes() == claimed);
+    constant.ok_or_else(|| SigningError::ContentSha256Mismatch {
+        header: String::from_utf8_lossy(claimed).chars().take(80).collect(),
+        payload: payload.as_str().to_owned(),
+    })
+}
+
+/// Folds every caller-set `x-amz-content-sha256` value into the payload
+/// line (see [`payload_from_header`]); two that disagree are an error.
+fn reconcile_payload(
+    line: &mut Option<PayloadHash>,
+    claimed: &[u8],
+    payload: &PayloadHash,
+) -> Result<(), SigningError> {
+    let found = payload_from_header(claimed, payload)?;
+    match line {
+        Some(earlier) if *earlier != found => Err(SigningError::ContentSha256Mismatch {
+            header: String::from_utf8_lossy(claimed).chars().take(80).collect(),
+            payload: earlier.as_str().to_owned(),
+        }),
+        _ => {
+            *line = Some(found);
+            Ok(())
+        }
+    }
+}
+
 fn check_expiry(credentials: &Credentials, time: &SigningTime) -> Result<(), SigningError> {
     match credentials.expiry_unix() {
         Some(expired_at) if credentials.is_expired_at(time) => {

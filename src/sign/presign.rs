@@ -69,11 +69,16 @@ fn with_canonical<B, R>(
     let settings = &signer.settings;
 
     let mut headers: InlineVec<Header<'_>, 32> = InlineVec::new();
+    let mut from_header = None;
     for (name, value) in request.headers() {
         if !settings.excluded_headers.contains(name.as_str()) {
+            if name == "x-amz-content-sha256" {
+                super::reconcile_payload(&mut from_header, value.as_bytes(), payload)?;
+            }
             headers.push((name.as_str(), value.as_bytes()));
         }
     }
+    let payload = &from_header.unwrap_or(*payload);
     if let Some(host) = host {
         headers.push(("host", host.as_bytes()));
     }
