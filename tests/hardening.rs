@@ -985,6 +985,27 @@ fn headers_carrying_signatures_and_tokens_are_sensitive() {
         assert_no_secret("http::Request Debug", &shown);
         assert!(!shown.contains("Signature="), "{shown}");
     }
+    // Presigning leaves the caller's own token and authorization headers on
+    // the request (found by the sign_verify fuzz target), marked sensitive.
+    let mut request = neptune_post();
+    for (name, value) in [
+        ("x-amz-security-token", "caller-token-1"),
+        ("x-amz-security-token", "caller-token-2"),
+        ("authorization", "Bearer caller"),
+    ] {
+        request
+            .headers_mut()
+            .append(name, http::HeaderValue::from_static(value));
+    }
+    signer
+        .presign(&mut request, &creds(false), time(), Duration::from_secs(60))
+        .unwrap();
+    for name in ["x-amz-security-token", "authorization"] {
+        let values: Vec<_> = request.headers().get_all(name).iter().collect();
+        assert!(!values.is_empty());
+        assert!(values.iter().all(|v| v.is_sensitive()), "{name}");
+    }
+    assert!(!format!("{request:?}").contains("caller-token"));
 }
 
 // ---------------------------------------------------------------------------

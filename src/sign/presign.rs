@@ -4,10 +4,11 @@
 
 use std::time::Duration;
 
-use http::header::{HeaderValue, HOST};
+use http::header::{Entry, HeaderValue, AUTHORIZATION, HOST};
 use http::uri::PathAndQuery;
 use http::{Request, Uri};
 
+use super::headers::X_AMZ_SECURITY_TOKEN;
 use super::host::missing_host;
 use super::{check_expiry, Explanation, Signer, MAX_PRESIGN_EXPIRY};
 use crate::canonical::{CanonicalRequest, Header};
@@ -210,8 +211,16 @@ pub(super) fn presign<B>(
 
     // Every fallible step is done: from here on the request changes.
     *request.uri_mut() = uri;
+    let headers = request.headers_mut();
     if let Some(host) = host {
-        request.headers_mut().insert(HOST, host);
+        headers.insert(HOST, host);
+    }
+    // Presigning leaves the caller's headers as they are, but credentials
+    // the caller put in them must not show up in logs either.
+    for name in [AUTHORIZATION, X_AMZ_SECURITY_TOKEN] {
+        if let Entry::Occupied(mut entry) = headers.entry(name) {
+            entry.iter_mut().for_each(|v| v.set_sensitive(true));
+        }
     }
     Ok(signature)
 }
