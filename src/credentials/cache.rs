@@ -296,9 +296,10 @@ struct State {
 }
 
 enum Decision {
-    Serve(Credentials),
+    /// Serve these credentials, or fail with the remembered error.
+    Answer(Result<Credentials, CredentialsError>),
+    /// Refresh; `fallback` is still valid meanwhile.
     Refresh { fallback: Option<Credentials> },
-    Fail(CredentialsError),
 }
 
 /// What a caller does next, the same for the sync and the async cache.
@@ -329,20 +330,15 @@ impl Core {
     }
 
     fn next_step(&self) -> Step<'_> {
-        let answer = |d: Decision| match d {
-            Decision::Serve(c) => Err(Ok(c)),
-            Decision::Fail(e) => Err(Err(e)),
-            Decision::Refresh { fallback } => Ok(fallback),
-        };
-        let fallback = match answer(self.decide()) {
-            Ok(fallback) => fallback,
-            Err(now) => return Step::Answer(now),
+        let fallback = match self.decide() {
+            Decision::Answer(now) => return Step::Answer(now),
+            Decision::Refresh { fallback } => fallback,
         };
         match self.flight.try_start() {
             // Someone may have refreshed between our look and the start.
-            Ok(guard) => match answer(self.decide()) {
-                Ok(fallback) => Step::Fetch(guard, fallback),
-                Err(now) => Step::Answer(now),
+            Ok(guard) => match self.decide() {
+                Decision::Answer(now) => Step::Answer(now),
+                Decision::Refresh { fallback } => Step::Fetch(guard, fallback),
             },
             // Still-valid credentials are served during another's refresh.
             Err(generation) => match fallback {
@@ -362,13 +358,13 @@ impl Core {
             .cloned();
         if let Some(c) = &usable {
             if state.refresh_at.is_some_and(|at| now < at) {
-                return Decision::Serve(c.clone());
+                return Decision::Answer(Ok(c.clone()));
             }
         }
         if state.retry_at.is_some_and(|at| now < at) {
             return match (usable, &state.last_error) {
-                (Some(c), _) => Decision::Serve(c),
-                (None, Some(e)) => Decision::Fail(e.clone()),
+                (Some(c), _) => Decision::Answer(Ok(c)),
+                (None, Some(e)) => Decision::Answer(Err(e.clone())),
                 (None, None) => Decision::Refresh { fallback: None },
             };
         }
