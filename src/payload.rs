@@ -111,6 +111,21 @@ impl PayloadHash {
         Ok(Self::Sha256(out))
     }
 
+    /// The documented constant (`UNSIGNED-PAYLOAD`, `STREAMING-*`) spelled
+    /// exactly `text`, if it is one: how a server reads a constant in
+    /// `x-amz-content-sha256`.
+    pub(crate) fn constant(text: &[u8]) -> Option<Self> {
+        [
+            UNSIGNED_PAYLOAD,
+            STREAMING_SIGNED_PAYLOAD,
+            STREAMING_SIGNED_PAYLOAD_TRAILER,
+            STREAMING_UNSIGNED_PAYLOAD_TRAILER,
+        ]
+        .into_iter()
+        .find(|c| c.as_bytes() == text)
+        .map(Self::Constant)
+    }
+
     /// The text as it appears in the canonical request and in
     /// `x-amz-content-sha256`.
     #[must_use]

@@ -289,16 +289,7 @@ fn payload_from_header(claimed: &[u8], payload: &PayloadHash) -> Result<PayloadH
     if claimed.eq_ignore_ascii_case(payload.as_str().as_bytes()) {
         return Ok(*payload);
     }
-    let constant = [
-        Payload::Unsigned,
-        Payload::StreamingSigned,
-        Payload::StreamingSignedTrailer,
-        Payload::StreamingUnsignedTrailer,
-    ]
-    .into_iter()
-    .filter_map(|p| p.hash().ok())
-    .find(|h| h.as_str().as_bytes() == claimed);
-    constant.ok_or_else(|| SigningError::ContentSha256Mismatch {
+    PayloadHash::constant(claimed).ok_or_else(|| SigningError::ContentSha256Mismatch {
         header: String::from_utf8_lossy(claimed).chars().take(80).collect(),
         payload: payload.as_str().to_owned(),
     })

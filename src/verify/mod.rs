@@ -386,16 +386,7 @@ fn payload_hash<B>(request: &Request<B>, payload: Payload<'_>) -> Result<Payload
         return Ok(given);
     };
     let claimed = claimed.to_str().unwrap_or_default();
-    let constant = [
-        Payload::Unsigned,
-        Payload::StreamingSigned,
-        Payload::StreamingSignedTrailer,
-        Payload::StreamingUnsignedTrailer,
-    ]
-    .into_iter()
-    .filter_map(|p| p.hash().ok())
-    .find(|h| h.as_str() == claimed);
-    if let Some(constant) = constant {
+    if let Some(constant) = PayloadHash::constant(claimed.as_bytes()) {
         return Ok(constant);
     }
     let claimed = PayloadHash::from_hex(claimed).map_err(|_| VerifyError::ContentSha256Mismatch)?;
