@@ -204,13 +204,24 @@ pub(crate) fn cmp_reencoded(a: &[u8], b: &[u8]) -> core::cmp::Ordering {
         .cmp(Decoded::new(b).map(encoded_sort_key))
 }
 
+/// The two lowercase hex digits of every byte: one load per byte in
+/// [`hex32`], which runs twice per signature.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    let mut table = [[0u8; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = [LOWER_HEX[b >> 4], LOWER_HEX[b & 0x0f]];
+        b += 1;
+    }
+    table
+};
+
 /// Lowercase hex of a 32-byte digest.
 #[inline]
 pub(crate) fn hex32(bytes: &[u8; 32]) -> [u8; 64] {
     let mut out = [0u8; 64];
-    for (i, b) in bytes.iter().enumerate() {
-        out[2 * i] = LOWER_HEX[(b >> 4) as usize];
-        out[2 * i + 1] = LOWER_HEX[(b & 0x0f) as usize];
+    for (pair, &b) in out.as_chunks_mut::<2>().0.iter_mut().zip(bytes) {
+        *pair = HEX_PAIRS[b as usize];
     }
     out
 }

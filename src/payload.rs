@@ -126,6 +126,15 @@ impl PayloadHash {
         .map(Self::Constant)
     }
 
+    /// [`as_str`](Self::as_str) as bytes, without re-checking they are
+    /// ASCII (the hot path writes them straight into the hasher).
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match self {
+            Self::Sha256(hex) => hex,
+            Self::Constant(c) => c.as_bytes(),
+        }
+    }
+
     /// The text as it appears in the canonical request and in
     /// `x-amz-content-sha256`.
     #[must_use]

@@ -140,6 +140,11 @@ impl<'a> CredentialScope<'a> {
         crate::encoding::ascii_str(&self.date)
     }
 
+    /// [`date`](Self::date) as bytes, without re-checking they are ASCII.
+    pub(crate) fn date_bytes(&self) -> &[u8; 8] {
+        &self.date
+    }
+
     /// The scope's region.
     #[must_use]
     pub fn region(&self) -> &'a Region {

@@ -82,8 +82,22 @@ impl Sha256Stream {
     }
 
     /// Pads, compresses the last block(s) and returns the digest. The
-    /// buffered input is wiped.
+    /// buffered input stays in memory: for public input (canonical
+    /// requests, bodies, strings to sign) only; see
+    /// [`finish_wiping`](Self::finish_wiping).
     pub(crate) fn finish(mut self) -> [u8; 32] {
+        self.finish_in_place()
+    }
+
+    /// [`finish`](Self::finish), then wipes the buffered input: for input
+    /// that is or derives from a secret (key derivation).
+    pub(crate) fn finish_wiping(mut self) -> [u8; 32] {
+        let digest = self.finish_in_place();
+        self.block.zeroize();
+        digest
+    }
+
+    fn finish_in_place(&mut self) -> [u8; 32] {
         let bit_len = (self.blocks * BLOCK as u64 + self.filled as u64) * 8;
         self.block[self.filled] = 0x80;
         self.block[self.filled + 1..].fill(0);
@@ -97,7 +111,6 @@ impl Sha256Stream {
         for (chunk, word) in out.chunks_exact_mut(4).zip(self.state) {
             chunk.copy_from_slice(&word.to_be_bytes());
         }
-        self.block.zeroize();
         out
     }
 }
@@ -128,7 +141,9 @@ impl HmacKey {
     /// HMAC prescribes.
     pub(crate) fn new(key: &[u8]) -> Self {
         if key.len() > BLOCK {
-            let mut hashed = sha256(key);
+            let mut stream = Sha256Stream::new();
+            stream.update(key);
+            let mut hashed = stream.finish_wiping();
             let this = Self::from_block_key(&hashed);
             hashed.zeroize();
             this
@@ -159,7 +174,9 @@ impl HmacKey {
         Sha256Stream::resume(self.inner, 1)
     }
 
-    /// Completes the HMAC started by [`HmacKey::stream`].
+    /// Completes the HMAC started by [`HmacKey::stream`], over public data
+    /// (a string to sign): the result is a signature, not a key, so the
+    /// buffers are not wiped.
     pub(crate) fn finish_mac(&self, stream: Sha256Stream) -> [u8; 32] {
         let inner = stream.finish();
         let mut outer = Sha256Stream::resume(self.outer, 1);
@@ -167,11 +184,16 @@ impl HmacKey {
         outer.finish()
     }
 
-    /// HMAC-SHA256 of one byte string.
-    pub(crate) fn mac(&self, data: &[u8]) -> [u8; 32] {
+    /// HMAC-SHA256 of one byte string, for key derivation: the result is
+    /// the next key, so every buffer that held part of it is wiped.
+    pub(crate) fn mac_wiping(&self, data: &[u8]) -> [u8; 32] {
         let mut stream = self.stream();
         stream.update(data);
-        self.finish_mac(stream)
+        let mut inner = stream.finish_wiping();
+        let mut outer = Sha256Stream::resume(self.outer, 1);
+        outer.update(&inner);
+        inner.zeroize();
+        outer.finish_wiping()
     }
 }
 
@@ -226,7 +248,7 @@ mod tests {
                 let mut theirs = Hmac::<Sha256>::new_from_slice(&key).unwrap();
                 theirs.update(&data);
                 let theirs: [u8; 32] = theirs.finalize().into_bytes().into();
-                assert_eq!(ours.mac(&data), theirs, "key {key_len}, data {len}");
+                assert_eq!(ours.mac_wiping(&data), theirs, "key {key_len}, data {len}");
             }
         }
     }
@@ -235,7 +257,7 @@ mod tests {
     fn rfc4231_case_2() {
         let key = HmacKey::new(b"Jefe");
         assert_eq!(
-            hex::encode(key.mac(b"what do ya want for nothing?")),
+            hex::encode(key.mac_wiping(b"what do ya want for nothing?")),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
     }

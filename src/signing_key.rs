@@ -27,7 +27,7 @@ use crate::signature::Signature;
 use crate::string_to_sign::StringToSign;
 
 fn hmac(key: &[u8], data: &[u8]) -> Zeroizing<[u8; 32]> {
-    Zeroizing::new(HmacKey::new(key).mac(data))
+    Zeroizing::new(HmacKey::new(key).mac_wiping(data))
 }
 
 /// A derived SigV4 signing key, kept ready to sign: the two HMAC states
@@ -77,7 +77,7 @@ impl SigningKey {
             let mut h = Sha256Stream::new();
             h.update(b"AWS4");
             h.update(secret);
-            first_key[..32].copy_from_slice(&h.finish());
+            first_key[..32].copy_from_slice(&h.finish_wiping());
             &first_key[..32]
         };
         let k_date = hmac(first_key, scope.date().as_bytes());
@@ -101,7 +101,9 @@ impl SigningKey {
     /// HMAC-SHA256 of arbitrary bytes under this key (for chunk signatures).
     #[must_use]
     pub fn sign_bytes(&self, data: &[u8]) -> Signature {
-        Signature::from_bytes(self.mac.mac(data))
+        let mut stream = self.mac.stream();
+        stream.update(data);
+        Signature::from_bytes(self.mac.finish_mac(stream))
     }
 
     /// The raw key. Handle with care: it signs anything for its scope's day.
@@ -129,16 +131,10 @@ struct Slot {
 impl Slot {
     fn matches(&self, secret_id: u64, scope: &CredentialScope<'_>) -> bool {
         self.secret_id == secret_id
-            && self.date == date_bytes(scope)
+            && self.date == *scope.date_bytes()
             && self.region == *scope.region()
             && self.service == *scope.service()
     }
-}
-
-fn date_bytes(scope: &CredentialScope<'_>) -> [u8; 8] {
-    let mut d = [0u8; 8];
-    d.copy_from_slice(&scope.date().as_bytes()[..8]);
-    d
 }
 
 /// Per-thread entries: few, because a thread signs for few scopes at a time.
@@ -293,7 +289,7 @@ impl SigningKeyCache {
 fn slot_for(secret_id: u64, scope: &CredentialScope<'_>) -> Slot {
     Slot {
         secret_id,
-        date: date_bytes(scope),
+        date: *scope.date_bytes(),
         region: scope.region().clone(),
         service: scope.service().clone(),
     }

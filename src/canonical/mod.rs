@@ -207,7 +207,7 @@ impl<'a> CanonicalRequest<'a> {
         sink.put(b"\n");
         self.write_signed_headers(sink);
         sink.put(b"\n");
-        sink.put(self.payload_hash.as_str().as_bytes());
+        sink.put(self.payload_hash.as_bytes());
     }
 }
 

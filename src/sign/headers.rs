@@ -64,7 +64,7 @@ fn with_canonical<B, R>(
         headers.push(("x-amz-security-token", token.as_bytes()));
     }
     if settings.content_sha256_header {
-        headers.push(("x-amz-content-sha256", payload.as_str().as_bytes()));
+        headers.push(("x-amz-content-sha256", payload.as_bytes()));
     }
 
     let uri = request.uri();

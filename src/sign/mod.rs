@@ -286,7 +286,7 @@ impl Signer {
 /// changes nothing; anything else is an error, not a signature every server
 /// would refuse.
 fn payload_from_header(claimed: &[u8], payload: &PayloadHash) -> Result<PayloadHash, SigningError> {
-    if claimed.eq_ignore_ascii_case(payload.as_str().as_bytes()) {
+    if claimed.eq_ignore_ascii_case(payload.as_bytes()) {
         return Ok(*payload);
     }
     PayloadHash::constant(claimed).ok_or_else(|| SigningError::ContentSha256Mismatch {
