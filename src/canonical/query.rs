@@ -80,6 +80,41 @@ fn pairs(query: &str, trusted_from: usize) -> InlineVec<(Part<'_>, Part<'_>), 32
 /// Writes the canonical form of `query` (without the leading `?`). Bytes
 /// from `trusted_from` on (`usize::MAX`: none) are known to be canonical.
 pub(crate) fn write_query<S: Sink + ?Sized>(sink: &mut S, query: &str, trusted_from: usize) {
+    if is_canonical_as_is(query.as_bytes(), trusted_from) {
+        sink.put(query.as_bytes());
+        return;
+    }
+    write_sorted(sink, query, trusted_from);
+}
+
+/// True when `query` is its own canonical form, as most clients send it
+/// (Neptune's `?query=...`): every segment is `key=value` with both parts
+/// canonically encoded, in sorted order. One pass, nothing collected.
+fn is_canonical_as_is(query: &[u8], trusted_from: usize) -> bool {
+    let mut previous: Option<(&[u8], &[u8])> = None;
+    let mut start = 0;
+    for segment in query.split(|&b| b == b'&') {
+        let trusted = start >= trusted_from;
+        start += segment.len() + 1;
+        // No `=` (or an empty segment): the canonical form differs.
+        let Some(eq) = segment.iter().position(|&b| b == b'=') else {
+            return query.is_empty();
+        };
+        let (key, value) = (&segment[..eq], &segment[eq + 1..]);
+        if !trusted && !(is_canonically_encoded(key) && is_canonically_encoded(value)) {
+            return false;
+        }
+        // Canonical parts sort as bytes: key first, then value.
+        if previous.is_some_and(|p| p > (key, value)) {
+            return false;
+        }
+        previous = Some((key, value));
+    }
+    true
+}
+
+/// The general case: split, re-encode where needed, sort, join.
+fn write_sorted<S: Sink + ?Sized>(sink: &mut S, query: &str, trusted_from: usize) {
     if query.is_empty() {
         return;
     }
@@ -135,6 +170,38 @@ mod tests {
         assert_eq!(canonical("a=2&a=1&a=10"), "a=1&a=10&a=2");
         // Key first: "a" sorts before "a-b" although "a-b=" < "a=1" as text.
         assert_eq!(canonical("a-b=1&a=1"), "a=1&a-b=1");
+    }
+
+    /// The one-pass check takes exactly the queries that sorting would
+    /// leave unchanged.
+    #[test]
+    fn as_is_fast_path_agrees_with_sorting() {
+        let parts = [
+            "", "a", "b", "A", "a-b", "%20", "%2f", "%2F", "%41", "+", "=", "~", "&",
+        ];
+        let mut checked = 0;
+        for a in parts {
+            for b in parts {
+                for c in parts {
+                    for d in parts {
+                        let query = format!("{a}={b}&{c}{d}");
+                        for q in [
+                            query.as_str(),
+                            &query[..query.len() / 2],
+                            &format!("{a}{b}"),
+                        ] {
+                            let mut sorted = Vec::new();
+                            write_sorted(&mut sorted, q, usize::MAX);
+                            let as_is = is_canonical_as_is(q.as_bytes(), usize::MAX);
+                            assert_eq!(as_is, sorted == q.as_bytes(), "{q:?}");
+                            assert_eq!(canonical(q).as_bytes(), sorted, "{q:?}");
+                            checked += usize::from(as_is);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 1000, "the fast path was taken {checked} times");
     }
 
     #[test]
