@@ -163,23 +163,43 @@ pub(crate) fn write_reencoded<S: Sink + ?Sized>(sink: &mut S, encoded: &[u8]) {
 
 /// True when `encoded` is already in SigV4 canonical form: unreserved
 /// characters bare, every other byte as `%XX` with uppercase hex.
-pub(crate) fn is_canonically_encoded(mut encoded: &[u8]) -> bool {
-    let upper_hex = |d: u8| d.is_ascii_digit() || (b'A'..=b'F').contains(&d);
-    // Skip runs of unreserved bytes in a tight loop; check each escape.
-    while let Some(i) = encoded.iter().position(|&b| !is_unreserved(b)) {
-        let Some(&[b'%', h, l]) = encoded.get(i..i + 3).and_then(|s| s.first_chunk::<3>()) else {
-            return false;
-        };
-        if !upper_hex(h) || !upper_hex(l) {
-            return false;
-        }
-        let decoded = (hex_value(h).unwrap_or(0) << 4) | hex_value(l).unwrap_or(0);
-        if is_unreserved(decoded) {
-            return false;
-        }
-        encoded = &encoded[i + 3..];
+pub(crate) fn is_canonically_encoded(encoded: &[u8]) -> bool {
+    canonical_prefix_len(encoded) == encoded.len()
+}
+
+/// The value of an uppercase hex digit; 0xFF for any other byte.
+const UPPER_HEX_VALUE: [u8; 256] = {
+    let mut table = [0xFF; 256];
+    let mut d = 0;
+    while d < 16 {
+        table[UPPER_HEX[d] as usize] = d as u8;
+        d += 1;
     }
-    true
+    table
+};
+
+/// Length of the longest prefix of `bytes` in canonical form (see
+/// [`is_canonically_encoded`]): a table lookup per byte, a few more per
+/// escape.
+#[inline]
+pub(crate) fn canonical_prefix_len(bytes: &[u8]) -> usize {
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if is_unreserved(b) {
+            i += 1;
+            continue;
+        }
+        let Some(&[b'%', h, l]) = bytes.get(i..i + 3).and_then(|s| s.first_chunk::<3>()) else {
+            break;
+        };
+        let (h, l) = (UPPER_HEX_VALUE[h as usize], UPPER_HEX_VALUE[l as usize]);
+        // Both digits uppercase hex, and the byte is one that must be escaped.
+        if (h | l) > 0x0F || is_unreserved(h << 4 | l) {
+            break;
+        }
+        i += 3;
+    }
+    i
 }
 
 /// Sort key of one decoded byte under SigV4 encoding: an encoded byte starts

@@ -17,6 +17,17 @@ pub type Header<'a> = (&'a str, &'a [u8]);
 pub(crate) struct Order {
     entries: InlineVec<u32, 32>,
     lowercase: bool,
+    /// Values at this position and after are already trimmed, with no runs
+    /// of spaces (the signer's own headers): written without a scan.
+    clean_from: usize,
+}
+
+impl Order {
+    /// Marks the values from position `from` on as already in canonical
+    /// form (see [`Order::clean_from`]).
+    pub(crate) fn set_clean_from(&mut self, from: usize) {
+        self.clean_from = from;
+    }
 }
 
 /// `tchar` from RFC 9110: the bytes allowed in a header name or method.
@@ -117,6 +128,7 @@ pub(crate) fn sort_valid(headers: &[Header<'_>], lowercase: bool) -> Order {
     Order {
         entries: order,
         lowercase,
+        clean_from: usize::MAX,
     }
 }
 
@@ -175,6 +187,13 @@ fn write_trimmed<S: Sink + ?Sized>(sink: &mut S, value: &[u8]) {
     sink.put(&value[run_start..]);
 }
 
+/// A value that [`write_trimmed`] leaves as it is.
+fn is_clean(value: &[u8]) -> bool {
+    let mut out = Vec::new();
+    write_trimmed(&mut out, value);
+    out == value
+}
+
 /// Groups of equal names, in sorted order.
 fn groups(order: &[u32]) -> impl Iterator<Item = &[u32]> {
     let mut rest = order;
@@ -203,7 +222,17 @@ pub(crate) fn write_canonical_headers<S: Sink + ?Sized>(
             if n > 0 {
                 sink.put(b",");
             }
-            write_trimmed(sink, headers[position(entry)].1);
+            let at = position(entry);
+            let value = headers[at].1;
+            if at >= order.clean_from {
+                debug_assert!(
+                    is_clean(value),
+                    "a signer-owned header value needs trimming"
+                );
+                sink.put(value);
+            } else {
+                write_trimmed(sink, value);
+            }
         }
         sink.put(b"\n");
     }

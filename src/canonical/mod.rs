@@ -155,6 +155,14 @@ impl<'a> CanonicalRequest<'a> {
         self
     }
 
+    /// Marks the header values from position `from` on as already trimmed
+    /// with no runs of spaces (the signer's own: date, token, host from the
+    /// URI), so they are hashed without a scan. Debug builds check it.
+    pub(crate) fn with_clean_values_from(mut self, from: usize) -> Self {
+        self.order.set_clean_from(from);
+        self
+    }
+
     /// The same request with another query (presigning adds its parameters
     /// after the signed headers are known), whose bytes from `trusted_from`
     /// on this crate wrote in canonical form: they are not scanned again.

@@ -5,7 +5,9 @@
 
 use core::cmp::Ordering;
 
-use crate::encoding::{cmp_reencoded, is_canonically_encoded, write_reencoded, Sink};
+use crate::encoding::{
+    canonical_prefix_len, cmp_reencoded, is_canonically_encoded, write_reencoded, Sink,
+};
 use crate::inline_vec::InlineVec;
 
 /// One part (key or value) of a parameter as it appears in the URI, and
@@ -92,25 +94,37 @@ pub(crate) fn write_query<S: Sink + ?Sized>(sink: &mut S, query: &str, trusted_f
 /// canonically encoded, in sorted order. One pass, nothing collected.
 fn is_canonical_as_is(query: &[u8], trusted_from: usize) -> bool {
     let mut previous: Option<(&[u8], &[u8])> = None;
-    let mut start = 0;
-    for segment in query.split(|&b| b == b'&') {
-        let trusted = start >= trusted_from;
-        start += segment.len() + 1;
+    let mut rest = query;
+    loop {
+        // Our own parameters need no scan for encoding, only their bounds.
+        let trusted = query.len() - rest.len() >= trusted_from;
+        let key_len = if trusted {
+            rest.iter().position(|&b| b == b'=').unwrap_or(rest.len())
+        } else {
+            canonical_prefix_len(rest)
+        };
         // No `=` (or an empty segment): the canonical form differs.
-        let Some(eq) = segment.iter().position(|&b| b == b'=') else {
+        let Some((b'=', after)) = rest.get(key_len..).and_then(<[u8]>::split_first) else {
             return query.is_empty();
         };
-        let (key, value) = (&segment[..eq], &segment[eq + 1..]);
-        if !trusted && !(is_canonically_encoded(key) && is_canonically_encoded(value)) {
-            return false;
-        }
+        let key = &rest[..key_len];
+        let value_len = if trusted {
+            after.iter().position(|&b| b == b'&').unwrap_or(after.len())
+        } else {
+            canonical_prefix_len(after)
+        };
+        let (value, tail) = after.split_at(value_len);
         // Canonical parts sort as bytes: key first, then value.
         if previous.is_some_and(|p| p > (key, value)) {
             return false;
         }
         previous = Some((key, value));
+        match tail.split_first() {
+            None => return true,
+            Some((b'&', next)) => rest = next,
+            Some(_) => return false,
+        }
     }
-    true
 }
 
 /// The general case: split, re-encode where needed, sort, join.

@@ -56,6 +56,9 @@ fn with_canonical<B, R>(
         headers.push((name, value.as_bytes()));
     }
     let payload = &from_header.unwrap_or(*payload);
+    // From here on the values are the signer's own: a host from the URI's
+    // authority, a date, a token of visible ASCII, a hash: none has spaces.
+    let own_from = headers.as_slice().len();
     if let Some(host) = host {
         headers.push(("host", host.as_bytes()));
     }
@@ -77,7 +80,8 @@ fn with_canonical<B, R>(
         payload,
     )
     .with_uri_encoding(settings.uri_encoding)
-    .with_path_normalization(settings.normalize_path);
+    .with_path_normalization(settings.normalize_path)
+    .with_clean_values_from(own_from);
     Ok(f(&canonical))
 }
 
