@@ -87,6 +87,32 @@ impl ExcludedHeaders {
     }
 }
 
+impl ExcludedHeaders {
+    /// [`contains`](Self::contains) for a name already in lowercase (as
+    /// every `http::HeaderName` is): exact matches, no case folding.
+    pub(crate) fn contains_lowercase(&self, name: &str) -> bool {
+        if name == "host" {
+            return false;
+        }
+        let default = self.defaults
+            && (matches!(
+                name,
+                "authorization"
+                    | "user-agent"
+                    | "x-amzn-trace-id"
+                    | "expect"
+                    | "connection"
+                    | "keep-alive"
+                    | "te"
+                    | "trailer"
+                    | "transfer-encoding"
+                    | "upgrade"
+            ) || (name.len() > 6 && name.starts_with("proxy-")));
+        // `with` stores names lowercased.
+        default || self.extra.iter().any(|e| **e == *name)
+    }
+}
+
 fn is_default_excluded(name: &str) -> bool {
     const PROXY: &[u8] = b"proxy-";
     let bytes = name.as_bytes();
@@ -209,6 +235,47 @@ impl SigningSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lowercase_lookup_agrees_with_contains() {
+        let names = [
+            "host",
+            "authorization",
+            "user-agent",
+            "x-amzn-trace-id",
+            "expect",
+            "connection",
+            "keep-alive",
+            "te",
+            "trailer",
+            "transfer-encoding",
+            "upgrade",
+            "proxy-",
+            "proxy-a",
+            "proxy-authorization",
+            "x-request-id",
+            "accept",
+            "t",
+            "",
+            "upgrades",
+            "x-amz-date",
+        ];
+        for excluded in [
+            ExcludedHeaders::default(),
+            ExcludedHeaders::none(),
+            ExcludedHeaders::default().with("X-Request-Id"),
+            ExcludedHeaders::none().with("Accept"),
+            ExcludedHeaders::none().with("host"),
+        ] {
+            for name in names {
+                assert_eq!(
+                    excluded.contains_lowercase(name),
+                    excluded.contains(name),
+                    "{name}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn default_exclusions_cover_hop_by_hop_and_tracing() {

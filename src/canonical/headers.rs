@@ -20,6 +20,8 @@ pub(crate) struct Order {
     /// Values at this position and after are already trimmed, with no runs
     /// of spaces (the signer's own headers): written without a scan.
     clean_from: usize,
+    /// Length of `name;name;...`, known once names are sorted.
+    signed_headers_len: usize,
 }
 
 impl Order {
@@ -27,6 +29,11 @@ impl Order {
     /// form (see [`Order::clean_from`]).
     pub(crate) fn set_clean_from(&mut self, from: usize) {
         self.clean_from = from;
+    }
+
+    /// Length of the signed-headers list this order writes.
+    pub(crate) fn signed_headers_len(&self) -> usize {
+        self.signed_headers_len
     }
 }
 
@@ -99,37 +106,57 @@ pub(crate) fn sort_valid(headers: &[Header<'_>], lowercase: bool) -> Order {
         order.push(i as u32);
     }
     let entries = order.as_mut_slice();
-    if lowercase {
+    let signed_headers_len = if lowercase {
         entries.sort_unstable_by(|&a, &b| {
             let (x, y) = (headers[a as usize].0, headers[b as usize].0);
             x.cmp(y).then(a.cmp(&b))
         });
+        mark_groups(
+            entries,
+            |a, b| headers[a as usize].0 == headers[b as usize].0,
+            headers,
+        )
     } else {
         entries.sort_unstable_by(|&a, &b| {
             cmp_ignore_case(headers[a as usize].0, headers[b as usize].0).then(a.cmp(&b))
         });
-    }
-    // Mark where each name starts, so later passes need no comparisons.
-    let mut previous: Option<&str> = None;
-    for entry in entries.iter_mut() {
-        let name = headers[*entry as usize].0;
-        let same = previous.is_some_and(|p| {
-            if lowercase {
-                p == name
-            } else {
-                p.eq_ignore_ascii_case(name)
-            }
-        });
-        if !same {
-            *entry |= GROUP_START;
-        }
-        previous = Some(name);
-    }
+        mark_groups(
+            entries,
+            |a, b| {
+                headers[a as usize]
+                    .0
+                    .eq_ignore_ascii_case(headers[b as usize].0)
+            },
+            headers,
+        )
+    };
     Order {
         entries: order,
         lowercase,
         clean_from: usize::MAX,
+        signed_headers_len,
     }
+}
+
+/// Marks where each name starts in sorted `entries`, so later passes need
+/// no comparisons, and returns the length of the signed-headers list.
+fn mark_groups(
+    entries: &mut [u32],
+    same_name: impl Fn(u32, u32) -> bool,
+    headers: &[Header<'_>],
+) -> usize {
+    let mut len = 0;
+    let mut previous = None;
+    for entry in entries.iter_mut() {
+        let this = *entry;
+        if !previous.is_some_and(|p| same_name(p, this)) {
+            len += headers[this as usize].0.len() + 1;
+            *entry |= GROUP_START;
+        }
+        previous = Some(this);
+    }
+    // Names are joined with `;`: one fewer than there are names.
+    len.saturating_sub(1)
 }
 
 fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
@@ -187,11 +214,13 @@ fn write_trimmed<S: Sink + ?Sized>(sink: &mut S, value: &[u8]) {
     sink.put(&value[run_start..]);
 }
 
-/// A value that [`write_trimmed`] leaves as it is.
+/// A value that [`write_trimmed`] leaves as it is: no space or tab at
+/// either end, no run of spaces.
 fn is_clean(value: &[u8]) -> bool {
-    let mut out = Vec::new();
-    write_trimmed(&mut out, value);
-    out == value
+    let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
+    !value.first().is_some_and(is_ows)
+        && !value.last().is_some_and(is_ows)
+        && !value.windows(2).any(|pair| pair == b"  ")
 }
 
 /// Groups of equal names, in sorted order.

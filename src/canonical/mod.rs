@@ -200,6 +200,12 @@ impl<'a> CanonicalRequest<'a> {
         String::from_utf8(out).unwrap_or_default()
     }
 
+    /// Length of what [`write_signed_headers`](Self::write_signed_headers)
+    /// writes.
+    pub(crate) fn signed_headers_len(&self) -> usize {
+        self.order.signed_headers_len()
+    }
+
     pub(crate) fn write_signed_headers<S: Sink + ?Sized>(&self, sink: &mut S) {
         headers::write_signed_headers(sink, self.headers, &self.order);
     }

@@ -43,11 +43,13 @@ fn with_canonical<B, R>(
     for (name, value) in request.headers() {
         let name = name.as_str();
         // Headers the signer owns are replaced, never signed as found.
-        let owned = name == "authorization"
-            || name == "x-amz-date"
-            || name == "x-amz-security-token"
-            || (settings.content_sha256_header && name == "x-amz-content-sha256");
-        if owned || settings.excluded_headers.contains(name) {
+        let owned = match name {
+            "authorization" | "x-amz-date" | "x-amz-security-token" => true,
+            "x-amz-content-sha256" => settings.content_sha256_header,
+            _ => false,
+        };
+        // `http` names are lowercase: no case folding needed.
+        if owned || settings.excluded_headers.contains_lowercase(name) {
             continue;
         }
         if name == "x-amz-content-sha256" {
@@ -97,7 +99,6 @@ fn authorization(
     let scope = signer.scope(time);
     let mut sizes = Counter::default();
     scope.write_to(&mut sizes);
-    canonical.write_signed_headers(&mut sizes);
     let len = ALGORITHM.len()
         + " Credential=".len()
         + credentials.access_key_id().len()
@@ -105,6 +106,7 @@ fn authorization(
         + ", SignedHeaders=".len()
         + ", Signature=".len()
         + 64
+        + canonical.signed_headers_len()
         + sizes.0;
     let mut value = Vec::with_capacity(len);
     value.put(ALGORITHM.as_bytes());
@@ -116,6 +118,7 @@ fn authorization(
     canonical.write_signed_headers(&mut value);
     value.put(b", Signature=");
     value.put(&signature.to_hex());
+    debug_assert_eq!(value.len(), len, "authorization sized exactly");
     let mut value = HeaderValue::try_from(value).map_err(|_| SigningError::InvalidHeaderValue {
         name: "authorization".into(),
     })?;

@@ -72,7 +72,7 @@ fn with_canonical<B, R>(
     let mut headers: InlineVec<Header<'_>, 32> = InlineVec::new();
     let mut from_header = None;
     for (name, value) in request.headers() {
-        if !settings.excluded_headers.contains(name.as_str()) {
+        if !settings.excluded_headers.contains_lowercase(name.as_str()) {
             if name == "x-amz-content-sha256" {
                 super::reconcile_payload(&mut from_header, value.as_bytes(), payload)?;
             }
