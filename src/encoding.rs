@@ -183,23 +183,22 @@ const UPPER_HEX_VALUE: [u8; 256] = {
 /// escape.
 #[inline]
 pub(crate) fn canonical_prefix_len(bytes: &[u8]) -> usize {
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if is_unreserved(b) {
-            i += 1;
-            continue;
+    let mut rest = bytes;
+    loop {
+        match rest {
+            [b, tail @ ..] if is_unreserved(*b) => rest = tail,
+            [b'%', h, l, tail @ ..] if is_canonical_escape(*h, *l) => rest = tail,
+            _ => return bytes.len() - rest.len(),
         }
-        let Some(&[b'%', h, l]) = bytes.get(i..i + 3).and_then(|s| s.first_chunk::<3>()) else {
-            break;
-        };
-        let (h, l) = (UPPER_HEX_VALUE[h as usize], UPPER_HEX_VALUE[l as usize]);
-        // Both digits uppercase hex, and the byte is one that must be escaped.
-        if (h | l) > 0x0F || is_unreserved(h << 4 | l) {
-            break;
-        }
-        i += 3;
     }
-    i
+}
+
+/// `%` followed by `h` and `l` is canonical: both uppercase hex digits, for
+/// a byte that must be escaped.
+#[inline]
+fn is_canonical_escape(h: u8, l: u8) -> bool {
+    let (h, l) = (UPPER_HEX_VALUE[h as usize], UPPER_HEX_VALUE[l as usize]);
+    (h | l) <= 0x0F && !is_unreserved(h << 4 | l)
 }
 
 /// Sort key of one decoded byte under SigV4 encoding: an encoded byte starts

@@ -155,12 +155,18 @@ impl<'a> CanonicalRequest<'a> {
         self
     }
 
+    /// Applies the URI encoding and path normalization of `settings`, in
+    /// place (the builder methods would move the sorted header order).
+    pub(crate) fn apply(&mut self, settings: &crate::settings::SigningSettings) {
+        self.uri_encoding = settings.uri_encoding;
+        self.normalize_path = settings.normalize_path;
+    }
+
     /// Marks the header values from position `from` on as already trimmed
     /// with no runs of spaces (the signer's own: date, token, host from the
     /// URI), so they are hashed without a scan. Debug builds check it.
-    pub(crate) fn with_clean_values_from(mut self, from: usize) -> Self {
+    pub(crate) fn set_clean_values_from(&mut self, from: usize) {
         self.order.set_clean_from(from);
-        self
     }
 
     /// The same request with another query (presigning adds its parameters
@@ -179,6 +185,25 @@ impl<'a> CanonicalRequest<'a> {
     pub fn hash(&self) -> [u8; 32] {
         let mut hasher = Sha256Stream::new();
         self.write_to(&mut hasher);
+        hasher.finish()
+    }
+
+    /// [`hash`](Self::hash), taking the signed-headers list from `signed`,
+    /// where the caller already wrote it (into the `authorization` value)
+    /// with [`write_signed_headers`](Self::write_signed_headers).
+    pub(crate) fn hash_with_signed_headers(&self, signed: &[u8]) -> [u8; 32] {
+        debug_assert!(
+            {
+                let mut expected = Vec::new();
+                self.write_signed_headers(&mut expected);
+                expected == signed
+            },
+            "the signed-headers list given is this request's"
+        );
+        let mut hasher = Sha256Stream::new();
+        self.write_up_to_signed_headers(&mut hasher);
+        hasher.put(signed);
+        self.write_payload_line(&mut hasher);
         hasher.finish()
     }
 
@@ -211,6 +236,14 @@ impl<'a> CanonicalRequest<'a> {
     }
 
     pub(crate) fn write_to<S: Sink + ?Sized>(&self, sink: &mut S) {
+        self.write_up_to_signed_headers(sink);
+        self.write_signed_headers(sink);
+        self.write_payload_line(sink);
+    }
+
+    /// Method, path, query and canonical headers lines, and the blank line
+    /// after them.
+    fn write_up_to_signed_headers<S: Sink + ?Sized>(&self, sink: &mut S) {
         sink.put(self.method.as_bytes());
         sink.put(b"\n");
         path::write_path(sink, self.path, self.normalize_path, self.uri_encoding);
@@ -219,7 +252,9 @@ impl<'a> CanonicalRequest<'a> {
         sink.put(b"\n");
         headers::write_canonical_headers(sink, self.headers, &self.order);
         sink.put(b"\n");
-        self.write_signed_headers(sink);
+    }
+
+    fn write_payload_line<S: Sink + ?Sized>(&self, sink: &mut S) {
         sink.put(b"\n");
         sink.put(self.payload_hash.as_bytes());
     }

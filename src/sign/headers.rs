@@ -74,28 +74,28 @@ fn with_canonical<B, R>(
 
     let uri = request.uri();
     // Method, names and values come from `http` types, which checked them.
-    let canonical = CanonicalRequest::from_valid_parts(
+    let mut canonical = CanonicalRequest::from_valid_parts(
         request.method().as_str(),
         uri.path(),
         uri.query().unwrap_or(""),
         headers.as_slice(),
         payload,
-    )
-    .with_uri_encoding(settings.uri_encoding)
-    .with_path_normalization(settings.normalize_path)
-    .with_clean_values_from(own_from);
+    );
+    canonical.apply(settings);
+    canonical.set_clean_values_from(own_from);
     Ok(f(&canonical))
 }
 
-/// `AWS4-HMAC-SHA256 Credential=AKID/scope, SignedHeaders=a;b, Signature=hex`,
-/// built in one exactly-sized buffer.
-fn authorization(
+/// Signs `canonical` and returns the signature with its `authorization`
+/// value, `AWS4-HMAC-SHA256 Credential=AKID/scope, SignedHeaders=a;b,
+/// Signature=hex`, built in one exactly-sized buffer. The signed-headers
+/// list is written once, there, and hashed from there.
+fn sign_canonical(
     signer: &Signer,
     canonical: &CanonicalRequest<'_>,
     credentials: &Credentials,
     time: &SigningTime,
-    signature: &Signature,
-) -> Result<HeaderValue, SigningError> {
+) -> Result<(Signature, HeaderValue), SigningError> {
     let scope = signer.scope(time);
     let mut sizes = Counter::default();
     scope.write_to(&mut sizes);
@@ -115,7 +115,14 @@ fn authorization(
     value.put(b"/");
     scope.write_to(&mut value);
     value.put(b", SignedHeaders=");
+    let signed_from = value.len();
     canonical.write_signed_headers(&mut value);
+    let signature = signer.signature_with_signed_headers(
+        canonical,
+        &value[signed_from..],
+        credentials,
+        time,
+    );
     value.put(b", Signature=");
     value.put(&signature.to_hex());
     debug_assert_eq!(value.len(), len, "authorization sized exactly");
@@ -123,7 +130,7 @@ fn authorization(
         name: "authorization".into(),
     })?;
     value.set_sensitive(true);
-    Ok(value)
+    Ok((signature, value))
 }
 
 pub(super) fn sign<B>(
@@ -142,13 +149,8 @@ pub(super) fn sign<B>(
         credentials,
         time,
         host.as_ref(),
-        |canonical| {
-            let signature = signer.signature(canonical, credentials, time);
-            let authorization = authorization(signer, canonical, credentials, time, &signature);
-            (signature, authorization)
-        },
-    )?;
-    let authorization = authorization?;
+        |canonical| sign_canonical(signer, canonical, credentials, time),
+    )??;
 
     // Every fallible step is done: from here on the request changes.
     let amz_date = reused_value(|r| &mut r.amz_date, time.amz_bytes(), false)?;

@@ -256,6 +256,23 @@ impl Signer {
             .with_key(credentials, &scope, |key| key.sign(&string_to_sign))
     }
 
+    /// [`signature`](Self::signature), with the signed-headers list already
+    /// written by the caller (see
+    /// [`CanonicalRequest::hash_with_signed_headers`]).
+    fn signature_with_signed_headers(
+        &self,
+        canonical: &CanonicalRequest<'_>,
+        signed_headers: &[u8],
+        credentials: &Credentials,
+        time: &SigningTime,
+    ) -> Signature {
+        let scope = self.scope(time);
+        let hash = canonical.hash_with_signed_headers(signed_headers);
+        let string_to_sign = StringToSign::new(time, scope, &hash);
+        self.keys
+            .with_key(credentials, &scope, |key| key.sign(&string_to_sign))
+    }
+
     fn explanation(
         &self,
         canonical: &CanonicalRequest<'_>,

@@ -90,15 +90,14 @@ fn with_canonical<B, R>(
         path => path,
     };
     // Method, names and values come from `http` types, which checked them.
-    let canonical = CanonicalRequest::from_valid_parts(
+    let mut canonical = CanonicalRequest::from_valid_parts(
         request.method().as_str(),
         path,
         "",
         headers.as_slice(),
         payload,
-    )
-    .with_uri_encoding(settings.uri_encoding)
-    .with_path_normalization(settings.normalize_path);
+    );
+    canonical.apply(settings);
 
     let token = credentials.session_token();
     let original = uri.query().unwrap_or("");
