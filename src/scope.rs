@@ -116,11 +116,39 @@ scope_name!(
 /// assert_eq!(scope.to_string(), "20150830/us-east-1/iam/aws4_request");
 /// # Ok::<(), sigv4::InvalidInput>(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub struct CredentialScope<'a> {
     date: [u8; 8],
     region: &'a Region,
     service: &'a Service,
+    /// `/region/service/aws4_request`, when a signer rendered it once for
+    /// all its signatures: the scope is then written in two pieces, not
+    /// seven. Not part of the scope's identity.
+    tail: Option<&'a str>,
+}
+
+impl PartialEq for CredentialScope<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.date == other.date && self.region == other.region && self.service == other.service
+    }
+}
+
+impl Eq for CredentialScope<'_> {}
+
+impl fmt::Debug for CredentialScope<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CredentialScope")
+            .field("date", &self.date())
+            .field("region", self.region)
+            .field("service", self.service)
+            .finish()
+    }
+}
+
+/// `/region/service/aws4_request`: the part of a credential scope that
+/// stays the same for a signer, rendered once.
+pub(crate) fn scope_tail(region: &Region, service: &Service) -> Box<str> {
+    format!("/{region}/{service}/{TERMINATOR}").into_boxed_str()
 }
 
 impl<'a> CredentialScope<'a> {
@@ -131,6 +159,36 @@ impl<'a> CredentialScope<'a> {
             date: time.date_bytes(),
             region,
             service,
+            tail: None,
+        }
+    }
+
+    /// The same scope, written with a pre-rendered
+    /// [`scope_tail`] of its region and service.
+    pub(crate) fn with_tail(mut self, tail: &'a str) -> Self {
+        debug_assert!(
+            (|| {
+                let rest = tail.strip_prefix('/')?.strip_prefix(self.region.as_str())?;
+                let rest = rest
+                    .strip_prefix('/')?
+                    .strip_prefix(self.service.as_str())?;
+                Some(rest.strip_prefix('/')? == TERMINATOR)
+            })() == Some(true),
+            "the tail is this scope's"
+        );
+        self.tail = Some(tail);
+        self
+    }
+
+    /// Length of the scope as written.
+    pub(crate) fn len(&self) -> usize {
+        match self.tail {
+            Some(tail) => self.date.len() + tail.len(),
+            None => {
+                let mut count = crate::encoding::Counter::default();
+                self.write_to(&mut count);
+                count.0
+            }
         }
     }
 
@@ -159,6 +217,10 @@ impl<'a> CredentialScope<'a> {
 
     pub(crate) fn write_to<S: Sink + ?Sized>(&self, sink: &mut S) {
         sink.put(&self.date);
+        if let Some(tail) = self.tail {
+            sink.put(tail.as_bytes());
+            return;
+        }
         sink.put(b"/");
         sink.put(self.region.as_str().as_bytes());
         sink.put(b"/");

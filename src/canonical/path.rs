@@ -2,13 +2,48 @@
 //! dot-segment removal plus collapsing of repeated slashes), then encoded
 //! once more under double encoding.
 
-use crate::encoding::{write_encoded, Sink};
+use crate::encoding::{is_unreserved, write_encoded, Sink};
 use crate::inline_vec::InlineVec;
 use crate::settings::UriEncoding;
 
 /// Writes the canonical URI for `path` (as it appears in the request URI,
 /// i.e. already percent-encoded once).
 pub(crate) fn write_path<S: Sink + ?Sized>(
+    sink: &mut S,
+    path: &str,
+    normalize: bool,
+    encoding: UriEncoding,
+) {
+    if is_plain(path.as_bytes()) {
+        sink.put(path.as_bytes());
+        return;
+    }
+    write_path_general(sink, path, normalize, encoding);
+}
+
+/// A path that is its own canonical URI under every setting, as most are
+/// (`/sparql`, `/gremlin`): absolute, only unreserved bytes and single
+/// slashes, no segment starting with a dot. One pass.
+fn is_plain(bytes: &[u8]) -> bool {
+    let [b'/', rest @ ..] = bytes else {
+        return false;
+    };
+    let mut previous = b'/';
+    for &b in rest {
+        let plain = if b == b'/' {
+            previous != b'/'
+        } else {
+            is_unreserved(b) && !(b == b'.' && previous == b'/')
+        };
+        if !plain {
+            return false;
+        }
+        previous = b;
+    }
+    true
+}
+
+fn write_path_general<S: Sink + ?Sized>(
     sink: &mut S,
     path: &str,
     normalize: bool,
@@ -98,6 +133,50 @@ mod tests {
 
     fn normalized(path: &str) -> String {
         canonical(path, true, UriEncoding::Single)
+    }
+
+    /// Every path the one-pass check takes comes out unchanged from the
+    /// general code, under every setting; and it takes the common ones.
+    #[test]
+    fn plain_paths_are_their_own_canonical_form() {
+        let pieces = ["/", "a", ".", "..", "%20", " ", "~", "-", "b.c", "//"];
+        let mut plain = 0;
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    for d in pieces {
+                        let path = format!("{a}{b}{c}{d}");
+                        if !is_plain(path.as_bytes()) {
+                            continue;
+                        }
+                        plain += 1;
+                        for normalize in [true, false] {
+                            for encoding in [UriEncoding::Double, UriEncoding::Single] {
+                                let mut out = Vec::new();
+                                write_path_general(&mut out, &path, normalize, encoding);
+                                assert_eq!(out, path.as_bytes(), "{path:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(plain > 100, "{plain}");
+        for path in ["/sparql", "/gremlin", "/", "/a/b.c/", "/status"] {
+            assert!(is_plain(path.as_bytes()), "{path}");
+        }
+        for path in [
+            "",
+            "a",
+            "//",
+            "/./a",
+            "/a/..",
+            "/a%20b",
+            "/a b",
+            "/.well-known",
+        ] {
+            assert!(!is_plain(path.as_bytes()), "{path}");
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use super::host::missing_host;
 use super::{check_expiry, Explanation, Signer};
 use crate::canonical::{CanonicalRequest, Header};
 use crate::credentials::Credentials;
-use crate::encoding::{Counter, Sink};
+use crate::encoding::Sink;
 use crate::error::SigningError;
 use crate::inline_vec::InlineVec;
 use crate::payload::PayloadHash;
@@ -97,8 +97,6 @@ fn sign_canonical(
     time: &SigningTime,
 ) -> Result<(Signature, HeaderValue), SigningError> {
     let scope = signer.scope(time);
-    let mut sizes = Counter::default();
-    scope.write_to(&mut sizes);
     let len = ALGORITHM.len()
         + " Credential=".len()
         + credentials.access_key_id().len()
@@ -107,7 +105,7 @@ fn sign_canonical(
         + ", Signature=".len()
         + 64
         + canonical.signed_headers_len()
-        + sizes.0;
+        + scope.len();
     let mut value = Vec::with_capacity(len);
     value.put(ALGORITHM.as_bytes());
     value.put(b" Credential=");
@@ -117,12 +115,8 @@ fn sign_canonical(
     value.put(b", SignedHeaders=");
     let signed_from = value.len();
     canonical.write_signed_headers(&mut value);
-    let signature = signer.signature_with_signed_headers(
-        canonical,
-        &value[signed_from..],
-        credentials,
-        time,
-    );
+    let signature =
+        signer.signature_with_signed_headers(canonical, &value[signed_from..], credentials, time);
     value.put(b", Signature=");
     value.put(&signature.to_hex());
     debug_assert_eq!(value.len(), len, "authorization sized exactly");

@@ -18,7 +18,7 @@ use crate::canonical::CanonicalRequest;
 use crate::credentials::Credentials;
 use crate::error::{InvalidInput, SigningError};
 use crate::payload::{Payload, PayloadHash};
-use crate::scope::{CredentialScope, Region, Service};
+use crate::scope::{scope_tail, CredentialScope, Region, Service};
 use crate::settings::SigningSettings;
 use crate::signature::Signature;
 use crate::signing_key::SigningKeyCache;
@@ -64,6 +64,8 @@ pub const MAX_PRESIGN_EXPIRY: Duration = Duration::from_secs(604_800);
 pub struct Signer {
     region: Region,
     service: Service,
+    /// `/region/service/aws4_request`, rendered once for every signature.
+    scope_tail: Arc<str>,
     settings: SigningSettings,
     keys: Arc<SigningKeyCache>,
 }
@@ -73,6 +75,7 @@ impl Signer {
     #[must_use]
     pub fn new(region: Region, service: Service) -> Self {
         Self {
+            scope_tail: scope_tail(&region, &service).into(),
             region,
             service,
             settings: SigningSettings::default(),
@@ -239,7 +242,7 @@ impl Signer {
     }
 
     fn scope<'a>(&'a self, time: &SigningTime) -> CredentialScope<'a> {
-        CredentialScope::new(time, &self.region, &self.service)
+        CredentialScope::new(time, &self.region, &self.service).with_tail(&self.scope_tail)
     }
 
     /// Stages 2 to 4 for a built canonical request: string to sign, cached
