@@ -107,11 +107,7 @@ impl Sha256Stream {
         }
         self.block[BLOCK - 8..].copy_from_slice(&bit_len.to_be_bytes());
         compress256(&mut self.state, core::slice::from_ref(&self.block));
-        let mut out = [0u8; 32];
-        for (chunk, word) in out.chunks_exact_mut(4).zip(self.state) {
-            chunk.copy_from_slice(&word.to_be_bytes());
-        }
-        out
+        digest_of(&self.state)
     }
 }
 
@@ -120,6 +116,16 @@ impl Sink for Sha256Stream {
     fn put(&mut self, bytes: &[u8]) {
         self.update(bytes);
     }
+}
+
+/// The digest for a final state: its words, big-endian.
+#[inline]
+fn digest_of(state: &[u32; 8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    out
 }
 
 /// SHA-256 of one byte string.
@@ -179,9 +185,10 @@ impl HmacKey {
     /// buffers are not wiped.
     pub(crate) fn finish_mac(&self, stream: Sha256Stream) -> [u8; 32] {
         let inner = stream.finish();
-        let mut outer = Sha256Stream::resume(self.outer, 1);
-        outer.update(&inner);
-        outer.finish()
+        let block = outer_block(&inner);
+        let mut outer = self.outer;
+        compress256(&mut outer, core::slice::from_ref(&block));
+        digest_of(&outer)
     }
 
     /// HMAC-SHA256 of one byte string, for key derivation: the result is
@@ -190,11 +197,26 @@ impl HmacKey {
         let mut stream = self.stream();
         stream.update(data);
         let mut inner = stream.finish_wiping();
-        let mut outer = Sha256Stream::resume(self.outer, 1);
-        outer.update(&inner);
+        let mut block = outer_block(&inner);
         inner.zeroize();
-        outer.finish_wiping()
+        let mut outer = self.outer;
+        compress256(&mut outer, core::slice::from_ref(&block));
+        block.zeroize();
+        let digest = digest_of(&outer);
+        outer.zeroize();
+        digest
     }
+}
+
+/// The outer hash's only block after the keyed one: the inner digest and
+/// the padding for a 96-byte message (64 key bytes + 32).
+#[inline]
+fn outer_block(inner: &[u8; 32]) -> [u8; BLOCK] {
+    let mut block = [0u8; BLOCK];
+    block[..32].copy_from_slice(inner);
+    block[32] = 0x80;
+    block[BLOCK - 8..].copy_from_slice(&((BLOCK as u64 + 32) * 8).to_be_bytes());
+    block
 }
 
 impl Drop for HmacKey {
