@@ -128,6 +128,7 @@ fn is_canonical_as_is(query: &[u8], trusted_from: usize) -> bool {
 }
 
 /// The general case: split, re-encode where needed, sort, join.
+#[inline(never)]
 fn write_sorted<S: Sink + ?Sized>(sink: &mut S, query: &str, trusted_from: usize) {
     if query.is_empty() {
         return;

@@ -117,6 +117,24 @@ struct Inner {
     expiry: Option<SystemTime>,
 }
 
+/// Which credentials something was made from, without keeping them alive:
+/// a weak reference, so their address cannot be reused by other
+/// credentials while it is held, and their secrets are still zeroized and
+/// freed when the last [`Credentials`] clone goes. Credentials never change
+/// once built, so the same address means the same token.
+pub(crate) struct CredentialsRef(std::sync::Weak<Inner>);
+
+impl CredentialsRef {
+    pub(crate) fn to(credentials: &Credentials) -> Self {
+        Self(Arc::downgrade(&credentials.0))
+    }
+
+    /// True for clones of the credentials this was made from.
+    pub(crate) fn is(&self, credentials: &Credentials) -> bool {
+        std::ptr::eq(self.0.as_ptr(), Arc::as_ptr(&credentials.0))
+    }
+}
+
 fn is_visible_ascii(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic())
 }

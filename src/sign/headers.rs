@@ -9,7 +9,7 @@ use http::Request;
 use super::host::missing_host;
 use super::{check_expiry, Explanation, Signer};
 use crate::canonical::{CanonicalRequest, Header};
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, CredentialsRef};
 use crate::encoding::Sink;
 use crate::error::SigningError;
 use crate::inline_vec::InlineVec;
@@ -147,13 +147,9 @@ pub(super) fn sign<B>(
     )??;
 
     // Every fallible step is done: from here on the request changes.
-    let amz_date = reused_value(|r| &mut r.amz_date, time.amz_bytes(), false)?;
+    let amz_date = amz_date_value(time.amz_bytes())?;
     let token = match credentials.session_token() {
-        Some(token) => Some(reused_value(
-            |r| &mut r.session_token,
-            token.as_bytes(),
-            true,
-        )?),
+        Some(token) => Some(session_token_value(credentials, token)?),
         None => None,
     };
     let content_sha256 = if signer.settings.content_sha256_header {
@@ -199,56 +195,68 @@ pub(super) fn sign<B>(
 /// thread, so the shared reference count is not contended between cores.
 struct Reused {
     amz_date: Option<HeaderValue>,
-    session_token: Option<HeaderValue>,
+    /// Known by the credentials it came from: no compare of the token.
+    session_token: Option<(CredentialsRef, HeaderValue)>,
+}
+
+impl Reused {
+    const EMPTY: Self = Self {
+        amz_date: None,
+        session_token: None,
+    };
 }
 
 thread_local! {
-    static REUSED: RefCell<Reused> = const {
-        RefCell::new(Reused {
-            amz_date: None,
-            session_token: None,
-        })
-    };
+    static REUSED: RefCell<Reused> = const { RefCell::new(Reused::EMPTY) };
 }
 
-/// A header value with exactly `bytes`, reused from this thread's last one
-/// in `slot` when the bytes are the same.
-fn reused_value(
-    slot: fn(&mut Reused) -> &mut Option<HeaderValue>,
-    bytes: &[u8],
-    sensitive: bool,
-) -> Result<HeaderValue, SigningError> {
-    let fresh = || {
-        let mut value =
-            HeaderValue::from_bytes(bytes).map_err(|_| SigningError::InvalidHeaderValue {
-                name: if sensitive {
-                    "x-amz-security-token"
-                } else {
-                    "x-amz-date"
-                }
-                .into(),
-            })?;
-        value.set_sensitive(sensitive);
-        Ok(value)
-    };
+/// Runs `f` on this thread's [`Reused`] values, or on an empty set when
+/// there is none (the thread is being torn down, or, which cannot happen
+/// here, a re-entrant call): then nothing is reused, and all is still correct.
+fn with_reused<R>(mut f: impl FnMut(&mut Reused) -> R) -> R {
     REUSED
-        .try_with(|reused| {
-            // Re-entrancy cannot happen here, but never panic if it did.
-            let Ok(mut reused) = reused.try_borrow_mut() else {
-                return fresh();
-            };
-            let kept = slot(&mut reused);
-            match kept {
-                Some(value) if value.as_bytes() == bytes => Ok(value.clone()),
-                _ => {
-                    let value = fresh()?;
-                    *kept = Some(value.clone());
-                    Ok(value)
-                }
-            }
+        .try_with(|cell| cell.try_borrow_mut().ok().map(|mut reused| f(&mut reused)))
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| {
+            let mut nothing_kept = Reused::EMPTY;
+            f(&mut nothing_kept)
         })
-        // The thread is being torn down: no reuse, still correct.
-        .unwrap_or_else(|_| fresh())
+}
+
+/// The `x-amz-date` value, reused when this thread's last one is the same.
+fn amz_date_value(date: &[u8; 16]) -> Result<HeaderValue, SigningError> {
+    with_reused(|reused| match &reused.amz_date {
+        Some(value) if value.as_bytes() == date.as_slice() => Ok(value.clone()),
+        _ => {
+            let value =
+                HeaderValue::from_bytes(date).map_err(|_| SigningError::InvalidHeaderValue {
+                    name: "x-amz-date".into(),
+                })?;
+            reused.amz_date = Some(value.clone());
+            Ok(value)
+        }
+    })
+}
+
+/// The `x-amz-security-token` value (sensitive), reused when this thread's
+/// last one came from the same credentials.
+fn session_token_value(
+    credentials: &Credentials,
+    token: &str,
+) -> Result<HeaderValue, SigningError> {
+    with_reused(|reused| match &reused.session_token {
+        Some((from, value)) if from.is(credentials) => Ok(value.clone()),
+        _ => {
+            let mut value =
+                HeaderValue::from_str(token).map_err(|_| SigningError::InvalidHeaderValue {
+                    name: "x-amz-security-token".into(),
+                })?;
+            value.set_sensitive(true);
+            reused.session_token = Some((CredentialsRef::to(credentials), value.clone()));
+            Ok(value)
+        }
+    })
 }
 
 pub(super) fn explain<B>(
