@@ -278,3 +278,59 @@ pub(super) fn explain<B>(
         |canonical| signer.explanation(canonical, credentials, time),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Credentials, Signer, SigningTime};
+
+    fn signed(signer: &Signer, creds: &Credentials, time: &str) -> (String, Option<String>) {
+        let mut request = http::Request::get("https://db.example.com:8182/status")
+            .body(Vec::new())
+            .unwrap();
+        signer
+            .sign(&mut request, creds, SigningTime::parse(time).unwrap())
+            .unwrap();
+        let headers = request.headers();
+        (
+            headers["x-amz-date"].to_str().unwrap().to_owned(),
+            headers
+                .get("x-amz-security-token")
+                .map(|v| v.to_str().unwrap().to_owned()),
+        )
+    }
+
+    /// The per-thread reuse of header values never hands one signature
+    /// another's date or token: not across credentials, not across times,
+    /// and not when new credentials land where dropped ones were.
+    #[test]
+    fn reused_values_always_belong_to_this_signature() {
+        let signer = Signer::neptune("us-east-1").unwrap();
+        let with_token = |t: &str| {
+            Credentials::new("AKID", "secret")
+                .unwrap()
+                .with_session_token(t)
+                .unwrap()
+        };
+        let a = with_token("TOKEN-A");
+        let b = with_token("TOKEN-B");
+        let t1 = "20150830T123600Z";
+        let t2 = "20150830T123601Z";
+        assert_eq!(signed(&signer, &a, t1), (t1.into(), Some("TOKEN-A".into())));
+        assert_eq!(signed(&signer, &b, t1), (t1.into(), Some("TOKEN-B".into())));
+        assert_eq!(signed(&signer, &a, t2), (t2.into(), Some("TOKEN-A".into())));
+        assert_eq!(
+            signed(&signer, &a.clone(), t2),
+            (t2.into(), Some("TOKEN-A".into()))
+        );
+        let plain = Credentials::new("AKID", "secret").unwrap();
+        assert_eq!(signed(&signer, &plain, t1), (t1.into(), None));
+        drop((a, b));
+        // Fresh credentials, each dropped right after use, so the allocator
+        // is free to hand out the same addresses again.
+        for i in 0..200 {
+            let token = format!("TOKEN-{i}");
+            let creds = with_token(&token);
+            assert_eq!(signed(&signer, &creds, t1).1, Some(token));
+        }
+    }
+}
