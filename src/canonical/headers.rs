@@ -106,7 +106,14 @@ pub(crate) fn sort_valid(headers: &[Header<'_>], lowercase: bool) -> Order {
         order.push(i as u32);
     }
     let entries = order.as_mut_slice();
-    let signed_headers_len = if lowercase {
+    let signed_headers_len = if lowercase && headers.len() > KEYED_SORT_FROM {
+        sort_keyed(entries, headers);
+        mark_groups(
+            entries,
+            |a, b| headers[a as usize].0 == headers[b as usize].0,
+            headers,
+        )
+    } else if lowercase {
         entries.sort_unstable_by(|&a, &b| {
             let (x, y) = (headers[a as usize].0, headers[b as usize].0);
             // The first byte settles most comparisons without a `memcmp`.
@@ -139,6 +146,61 @@ pub(crate) fn sort_valid(headers: &[Header<'_>], lowercase: bool) -> Order {
         clean_from: usize::MAX,
         signed_headers_len,
     }
+}
+
+/// Above this many headers, names are sorted by [`NameKey`]s; below, the
+/// keys cost more to build than the comparisons they save.
+const KEYED_SORT_FROM: usize = 12;
+
+/// A lowercase name's first 24 bytes as three big-endian words,
+/// zero-padded: orders as the names do (a name holds no zero byte), up to
+/// a tie between names that share 24 bytes.
+type NameKey = [u64; 3];
+
+/// Sorts `entries` (all of `0..headers.len()`) by lowercase name, then
+/// position: as records of key and position, compared as integers, with
+/// whole names compared only among records whose keys tie.
+fn sort_keyed(entries: &mut [u32], headers: &[Header<'_>]) {
+    let mut records: InlineVec<(NameKey, u32), 32> = InlineVec::new();
+    for &i in entries.iter() {
+        records.push((name_key(headers[i as usize].0.as_bytes()), i));
+    }
+    let records = records.as_mut_slice();
+    records.sort_unstable();
+    // Names that share their first 24 bytes: order those runs by name.
+    let mut start = 0;
+    while start < records.len() {
+        let key = records[start].0;
+        let len = records[start..].iter().take_while(|r| r.0 == key).count();
+        if len > 1 {
+            records[start..start + len].sort_unstable_by(|a, b| {
+                headers[a.1 as usize]
+                    .0
+                    .cmp(headers[b.1 as usize].0)
+                    .then(a.1.cmp(&b.1))
+            });
+        }
+        start += len;
+    }
+    for (entry, record) in entries.iter_mut().zip(records.iter()) {
+        *entry = record.1;
+    }
+}
+
+fn name_key(name: &[u8]) -> NameKey {
+    let mut key = [0u64; 3];
+    for (word, at) in key.iter_mut().zip([0, 8, 16]) {
+        let rest = name.get(at..).unwrap_or_default();
+        *word = match rest.first_chunk::<8>() {
+            Some(bytes) => u64::from_be_bytes(*bytes),
+            None => {
+                let mut bytes = [0u8; 8];
+                bytes[..rest.len()].copy_from_slice(rest);
+                u64::from_be_bytes(bytes)
+            }
+        };
+    }
+    key
 }
 
 /// Marks where each name starts in sorted `entries`, so later passes need
@@ -381,6 +443,32 @@ mod tests {
             sort(&[("x", b"a\r\nx-amz-date:1")]),
             Err(SigningError::InvalidHeaderValue { .. })
         ));
+    }
+
+    /// Both ways of sorting give the same order, around the size where
+    /// one takes over from the other, with names sharing long prefixes.
+    #[test]
+    fn keyed_and_plain_sorting_agree() {
+        let stems = [
+            "",
+            "a",
+            "x-amz-meta-",
+            "x-amz-meta-field",
+            "x-amz-meta-field-long-name-",
+        ];
+        for n in [KEYED_SORT_FROM, KEYED_SORT_FROM + 1, 30, 40] {
+            let names: Vec<String> = (0..n)
+                .map(|i| format!("{}{}", stems[i * 7 % stems.len()], (i * 13) % 17))
+                .collect();
+            let headers: Vec<Header<'_>> = names.iter().map(|n| (n.as_str(), &b"v"[..])).collect();
+            let (_, signed) = canonical(&headers);
+            let mut expected: Vec<&str> = names.iter().map(String::as_str).collect();
+            expected.sort_unstable();
+            expected.dedup();
+            assert_eq!(signed, expected.join(";"), "{n}");
+        }
+        assert_eq!(name_key(b"ab")[0], u64::from_be_bytes(*b"ab\0\0\0\0\0\0"));
+        assert!(name_key(b"a") < name_key(b"a-"));
     }
 
     #[test]
