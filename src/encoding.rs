@@ -85,6 +85,28 @@ const UNRESERVED: [bool; 256] = {
     table
 };
 
+/// Position of the first `needle` in `bytes`, eight bytes at a time (the
+/// session token in a presigned query is hundreds of bytes long).
+#[inline]
+pub(crate) fn find_byte(bytes: &[u8], needle: u8) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let pattern = u64::from_ne_bytes([needle; 8]);
+    let (words, _) = bytes.as_chunks::<8>();
+    for (i, word) in words.iter().enumerate() {
+        // A zero byte where `word` has `needle`: the classic test for one.
+        let x = u64::from_ne_bytes(*word) ^ pattern;
+        if x.wrapping_sub(ONES) & !x & HIGHS != 0 {
+            return word.iter().position(|&b| b == needle).map(|j| i * 8 + j);
+        }
+    }
+    let tail = words.len() * 8;
+    bytes[tail..]
+        .iter()
+        .position(|&b| b == needle)
+        .map(|j| tail + j)
+}
+
 /// `%XX` with uppercase hex, as SigV4 requires.
 #[inline]
 pub(crate) const fn percent_triplet(b: u8) -> [u8; 3] {
@@ -292,6 +314,27 @@ mod tests {
         let mut out = Vec::new();
         write_reencoded(&mut out, s.as_bytes());
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn find_byte_finds_the_first_and_only_the_needle() {
+        for len in 0..40 {
+            let hay = vec![b'a'; len];
+            assert_eq!(find_byte(&hay, b'&'), None);
+            for at in 0..len {
+                let mut v = hay.clone();
+                v[at] = b'&';
+                if at + 1 < len {
+                    v[len - 1] = b'&';
+                }
+                assert_eq!(find_byte(&v, b'&'), Some(at), "{len} {at}");
+                for near in [b'&' ^ 0x80, b'&' + 1, b'&' - 1, 0] {
+                    let mut w = hay.clone();
+                    w[at] = near;
+                    assert_eq!(find_byte(&w, b'&'), None, "{len} {at} {near}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use core::cmp::Ordering;
 
 use crate::encoding::{
-    canonical_prefix_len, cmp_reencoded, is_canonically_encoded, write_reencoded, Sink,
+    canonical_prefix_len, cmp_reencoded, find_byte, is_canonically_encoded, write_reencoded, Sink,
 };
 use crate::inline_vec::InlineVec;
 
@@ -82,11 +82,86 @@ fn pairs(query: &str, trusted_from: usize) -> InlineVec<(Part<'_>, Part<'_>), 32
 /// Writes the canonical form of `query` (without the leading `?`). Bytes
 /// from `trusted_from` on (`usize::MAX`: none) are known to be canonical.
 pub(crate) fn write_query<S: Sink + ?Sized>(sink: &mut S, query: &str, trusted_from: usize) {
-    if is_canonical_as_is(query.as_bytes(), trusted_from) {
-        sink.put(query.as_bytes());
+    let bytes = query.as_bytes();
+    if let Some((theirs, ours)) = bytes.split_at_checked(trusted_from) {
+        if write_merged(sink, theirs, ours) {
+            return;
+        }
+    } else if is_canonical_as_is(bytes, usize::MAX) {
+        sink.put(bytes);
         return;
     }
     write_sorted(sink, query, trusted_from);
+}
+
+/// The most parameters of our own [`write_merged`] takes (presigning adds
+/// six).
+const OWN_PARAMS: usize = 8;
+
+/// Presigning's query: the caller's parameters (`theirs`, each followed by
+/// `&`), then ours, canonical and, as presigning writes them, sorted. When
+/// the caller's are canonical as they are, the two sorted runs are merged
+/// as they are written: nothing is re-scanned for encoding, nothing sorted.
+/// Returns false, having written nothing, in any other case.
+fn write_merged<S: Sink + ?Sized>(sink: &mut S, theirs: &[u8], ours: &[u8]) -> bool {
+    let theirs = theirs.strip_suffix(b"&").unwrap_or(theirs);
+    if !is_canonical_as_is(theirs, usize::MAX) {
+        return false;
+    }
+    let mut own = [(&b""[..], &b""[..]); OWN_PARAMS];
+    let mut count = 0;
+    let mut rest = ours;
+    while !rest.is_empty() {
+        let end = find_byte(rest, b'&').unwrap_or(rest.len());
+        let segment = &rest[..end];
+        rest = rest.get(end + 1..).unwrap_or_default();
+        let Some(eq) = segment.iter().position(|&b| b == b'=') else {
+            return false;
+        };
+        let pair = (&segment[..eq], &segment[eq + 1..]);
+        if count == OWN_PARAMS || (count > 0 && own[count - 1] > pair) {
+            return false;
+        }
+        own[count] = pair;
+        count += 1;
+    }
+
+    // Canonical as they are: every segment is `key=value`, none empty.
+    let mut theirs = theirs
+        .split(|&b| b == b'&')
+        .filter(|segment| !segment.is_empty())
+        .map(|segment| {
+            let eq = segment
+                .iter()
+                .position(|&b| b == b'=')
+                .unwrap_or(segment.len());
+            (&segment[..eq], segment.get(eq + 1..).unwrap_or_default())
+        })
+        .peekable();
+    let mut own = own[..count].iter().copied().peekable();
+    let mut first = true;
+    loop {
+        let take_theirs = match (theirs.peek(), own.peek()) {
+            (Some(a), Some(b)) => a <= b,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        let next = if take_theirs {
+            theirs.next()
+        } else {
+            own.next()
+        };
+        let Some((key, value)) = next else { break };
+        if !first {
+            sink.put(b"&");
+        }
+        first = false;
+        sink.put(key);
+        sink.put(b"=");
+        sink.put(value);
+    }
+    true
 }
 
 /// True when `query` is its own canonical form, as most clients send it
@@ -109,7 +184,7 @@ fn is_canonical_as_is(query: &[u8], trusted_from: usize) -> bool {
         };
         let key = &rest[..key_len];
         let value_len = if trusted {
-            after.iter().position(|&b| b == b'&').unwrap_or(after.len())
+            find_byte(after, b'&').unwrap_or(after.len())
         } else {
             canonical_prefix_len(after)
         };
@@ -217,6 +292,49 @@ mod tests {
             }
         }
         assert!(checked > 1000, "the fast path was taken {checked} times");
+    }
+
+    /// Merging the caller's parameters with presigning's own gives what
+    /// sorting them all gives, whether or not the merge applies.
+    #[test]
+    fn merged_presign_query_agrees_with_sorting() {
+        let ours = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2Fx\
+                    &X-Amz-Date=20150830T123600Z&X-Amz-Expires=900\
+                    &X-Amz-Security-Token=t%2Bk&X-Amz-SignedHeaders=host";
+        let theirs = [
+            "",
+            "a=1&",
+            "query=SELECT%20%3Fs&",
+            "b=2&a=1&",
+            "X-Amz-B=1&",
+            "X-Amz-Date=0&",
+            "X-Amz-Zz=1&",
+            "Z=1&a=&",
+            "q=a+b&",
+            "x&",
+            "=v&",
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256&",
+        ];
+        let mut merged = 0;
+        for theirs in theirs {
+            let query = format!("{theirs}{ours}");
+            let from = theirs.len();
+            let mut sorted = Vec::new();
+            write_sorted(&mut sorted, &query, from);
+            let mut out = Vec::new();
+            write_query(&mut out, &query, from);
+            assert_eq!(out, sorted, "{query}");
+            let mut probe = Vec::new();
+            if write_merged(&mut probe, theirs.as_bytes(), ours.as_bytes()) {
+                merged += 1;
+            } else {
+                assert!(probe.is_empty(), "wrote before giving up: {query}");
+            }
+        }
+        assert!(merged >= 8, "{merged}");
+        // Our own parameters out of order: not merged, still canonical.
+        let unsorted = "X-Amz-Date=1&X-Amz-Algorithm=2";
+        assert!(!write_merged(&mut Vec::new(), b"a=1&", unsorted.as_bytes()));
     }
 
     #[test]

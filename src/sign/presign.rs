@@ -133,13 +133,15 @@ fn with_canonical<B, R>(
     pq.put(time.amz_bytes());
     pq.put(b"&X-Amz-Expires=");
     put_decimal(&mut pq, seconds);
-    pq.put(b"&X-Amz-SignedHeaders=");
-    // Straight into the query, encoded (`;` is `%3B`): no buffer in between.
-    canonical.write_signed_headers(&mut Encoding(&mut pq));
+    // In sorted order, so canonicalization merges them with the caller's
+    // parameters instead of sorting the whole query.
     if let (Some(token), SessionTokenMode::Signed) = (token, settings.session_token) {
         pq.put(b"&X-Amz-Security-Token=");
         write_encoded(&mut pq, token.as_bytes(), false);
     }
+    pq.put(b"&X-Amz-SignedHeaders=");
+    // Straight into the query, encoded (`;` is `%3B`): no buffer in between.
+    canonical.write_signed_headers(&mut Encoding(&mut pq));
 
     let query = core::str::from_utf8(&pq[query_start..]).map_err(|_| SigningError::InvalidUri {
         reason: "the query is not UTF-8".into(),
