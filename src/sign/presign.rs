@@ -2,17 +2,19 @@
 //! `X-Amz-Date`, `X-Amz-Expires`, `X-Amz-SignedHeaders`, optionally
 //! `X-Amz-Security-Token`, and last `X-Amz-Signature`.
 
+use std::cell::RefCell;
 use std::time::Duration;
 
 use http::header::{Entry, HeaderValue, AUTHORIZATION, HOST};
 use http::uri::PathAndQuery;
 use http::{Request, Uri};
+use zeroize::Zeroizing;
 
 use super::headers::X_AMZ_SECURITY_TOKEN;
 use super::host::missing_host;
 use super::{check_expiry, Explanation, Signer, MAX_PRESIGN_EXPIRY};
 use crate::canonical::{CanonicalRequest, Header};
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, CredentialsRef};
 use crate::encoding::{write_encoded, Sink};
 use crate::error::{InvalidInput, SigningError};
 use crate::inline_vec::InlineVec;
@@ -137,7 +139,7 @@ fn with_canonical<B, R>(
     // parameters instead of sorting the whole query.
     if let (Some(token), SessionTokenMode::Signed) = (token, settings.session_token) {
         pq.put(b"&X-Amz-Security-Token=");
-        write_encoded(&mut pq, token.as_bytes(), false);
+        put_encoded_token(&mut pq, credentials, token);
     }
     pq.put(b"&X-Amz-SignedHeaders=");
     // Straight into the query, encoded (`;` is `%3B`): no buffer in between.
@@ -148,6 +150,39 @@ fn with_canonical<B, R>(
     })?;
     let result = f(&canonical.with_query(query, ours_from));
     Ok((result, pq))
+}
+
+thread_local! {
+    /// The percent-encoded session token of the credentials this thread
+    /// last presigned with: encoding a ~1 KiB token is most of the work left
+    /// in a presign, and it only changes with the credentials. Wiped when
+    /// replaced. Per thread: nothing shared between cores.
+    static ENCODED_TOKEN: RefCell<Option<(CredentialsRef, Zeroizing<Vec<u8>>)>> =
+        const { RefCell::new(None) };
+}
+
+/// Writes `token` (of `credentials`) percent-encoded, from this thread's
+/// copy when it has one for these credentials.
+fn put_encoded_token(pq: &mut Vec<u8>, credentials: &Credentials, token: &str) {
+    let done = ENCODED_TOKEN.try_with(|slot| {
+        let Ok(mut slot) = slot.try_borrow_mut() else {
+            return false;
+        };
+        match &*slot {
+            Some((from, encoded)) if from.is(credentials) => pq.put(encoded),
+            _ => {
+                let mut encoded = Zeroizing::new(Vec::with_capacity(token.len() + token.len() / 2));
+                write_encoded(&mut *encoded, token.as_bytes(), false);
+                pq.put(&encoded);
+                *slot = Some((CredentialsRef::to(credentials), encoded));
+            }
+        }
+        true
+    });
+    // The thread is being torn down: encode without keeping a copy.
+    if done != Ok(true) {
+        write_encoded(pq, token.as_bytes(), false);
+    }
 }
 
 /// A [`Sink`] that percent-encodes what it is given into a query.
@@ -200,7 +235,7 @@ pub(super) fn presign<B>(
         (credentials.session_token(), signer.settings.session_token)
     {
         pq.put(b"&X-Amz-Security-Token=");
-        write_encoded(&mut pq, token.as_bytes(), false);
+        put_encoded_token(&mut pq, credentials, token);
     }
 
     let invalid = |e: &dyn std::fmt::Display| SigningError::InvalidUri {
@@ -251,6 +286,46 @@ pub(super) fn explain<B>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The per-thread copy of the encoded token never goes to a presign
+    /// with other credentials, also when new credentials land where
+    /// dropped ones were.
+    #[test]
+    fn encoded_token_always_belongs_to_these_credentials() {
+        let signer = crate::Signer::neptune("us-east-1").unwrap();
+        let time = SigningTime::parse("20150830T123600Z").unwrap();
+        let token_in = |creds: &Credentials| {
+            let mut request = http::Request::get("https://db.example.com:8182/status?a=1")
+                .body(Vec::new())
+                .unwrap();
+            signer
+                .presign(&mut request, creds, time, Duration::from_secs(60))
+                .unwrap();
+            let query = request.uri().query().unwrap().to_owned();
+            query
+                .split('&')
+                .find_map(|p| p.strip_prefix("X-Amz-Security-Token="))
+                .map(str::to_owned)
+        };
+        let with_token = |t: &str| {
+            Credentials::new("AKID", "secret")
+                .unwrap()
+                .with_session_token(t)
+                .unwrap()
+        };
+        let (a, b) = (with_token("A/+="), with_token("B"));
+        assert_eq!(token_in(&a).as_deref(), Some("A%2F%2B%3D"));
+        assert_eq!(token_in(&b).as_deref(), Some("B"));
+        assert_eq!(token_in(&a.clone()).as_deref(), Some("A%2F%2B%3D"));
+        assert_eq!(token_in(&Credentials::new("AKID", "secret").unwrap()), None);
+        drop((a, b));
+        for i in 0..200 {
+            assert_eq!(
+                token_in(&with_token(&format!("T{i}"))),
+                Some(format!("T{i}"))
+            );
+        }
+    }
 
     #[test]
     fn decimal() {
