@@ -69,7 +69,8 @@ pub use headers::Header;
 pub struct CanonicalRequest<'a> {
     method: &'a str,
     path: &'a str,
-    query: &'a str,
+    /// As it appears in the URI; bytes, since presigning builds it as such.
+    query: &'a [u8],
     /// Query bytes from here on were written canonical by this crate
     /// (presigning's parameters); `usize::MAX` when there are none.
     query_trusted_from: usize,
@@ -108,7 +109,7 @@ impl<'a> CanonicalRequest<'a> {
         Ok(Self {
             method,
             path,
-            query,
+            query: query.as_bytes(),
             query_trusted_from: usize::MAX,
             headers,
             order: headers::sort(headers)?,
@@ -131,7 +132,7 @@ impl<'a> CanonicalRequest<'a> {
         Self {
             method,
             path,
-            query,
+            query: query.as_bytes(),
             query_trusted_from: usize::MAX,
             headers,
             order: headers::sort_valid(headers, true),
@@ -172,7 +173,7 @@ impl<'a> CanonicalRequest<'a> {
     /// The same request with another query (presigning adds its parameters
     /// after the signed headers are known), whose bytes from `trusted_from`
     /// on this crate wrote in canonical form: they are not scanned again.
-    pub(crate) fn with_query(self, query: &'a str, trusted_from: usize) -> Self {
+    pub(crate) fn with_query(self, query: &'a [u8], trusted_from: usize) -> Self {
         Self {
             query,
             query_trusted_from: trusted_from,
@@ -273,7 +274,7 @@ impl fmt::Debug for CanonicalRequest<'_> {
         f.debug_struct("CanonicalRequest")
             .field("method", &self.method)
             .field("path", &self.path)
-            .field("query", &self.query)
+            .field("query", &String::from_utf8_lossy(self.query))
             .field("signed_headers", &self.signed_headers())
             .field("payload_hash", self.payload_hash)
             .field("uri_encoding", &self.uri_encoding)

@@ -57,10 +57,10 @@ impl<'a> Part<'a> {
 /// carry no parameter and are skipped; a segment without `=` is a key with
 /// an empty value. Segments starting at or after byte `trusted_from` are
 /// already canonical (presigning's own `X-Amz-*` parameters).
-fn pairs(query: &str, trusted_from: usize) -> InlineVec<(Part<'_>, Part<'_>), 32> {
+fn pairs(query: &[u8], trusted_from: usize) -> InlineVec<(Part<'_>, Part<'_>), 32> {
     let mut out = InlineVec::new();
     let mut start = 0;
-    for segment in query.as_bytes().split(|&b| b == b'&') {
+    for segment in query.split(|&b| b == b'&') {
         let trusted = start >= trusted_from;
         start += segment.len() + 1;
         if segment.is_empty() {
@@ -81,8 +81,8 @@ fn pairs(query: &str, trusted_from: usize) -> InlineVec<(Part<'_>, Part<'_>), 32
 
 /// Writes the canonical form of `query` (without the leading `?`). Bytes
 /// from `trusted_from` on (`usize::MAX`: none) are known to be canonical.
-pub(crate) fn write_query<S: Sink + ?Sized>(sink: &mut S, query: &str, trusted_from: usize) {
-    let bytes = query.as_bytes();
+pub(crate) fn write_query<S: Sink + ?Sized>(sink: &mut S, query: &[u8], trusted_from: usize) {
+    let bytes = query;
     if let Some((theirs, ours)) = bytes.split_at_checked(trusted_from) {
         if write_merged(sink, theirs, ours) {
             return;
@@ -204,7 +204,7 @@ fn is_canonical_as_is(query: &[u8], trusted_from: usize) -> bool {
 
 /// The general case: split, re-encode where needed, sort, join.
 #[inline(never)]
-fn write_sorted<S: Sink + ?Sized>(sink: &mut S, query: &str, trusted_from: usize) {
+fn write_sorted<S: Sink + ?Sized>(sink: &mut S, query: &[u8], trusted_from: usize) {
     if query.is_empty() {
         return;
     }
@@ -227,7 +227,7 @@ mod tests {
 
     fn canonical(query: &str) -> String {
         let mut out = Vec::new();
-        write_query(&mut out, query, usize::MAX);
+        write_query(&mut out, query.as_bytes(), usize::MAX);
         String::from_utf8(out).unwrap()
     }
 
@@ -236,7 +236,7 @@ mod tests {
         let query = "z=a+b&X-Amz-Date=20150830T123600Z&X-Amz-Algorithm=AWS4-HMAC-SHA256";
         let from = query.find("X-Amz").unwrap();
         let mut out = Vec::new();
-        write_query(&mut out, query, from);
+        write_query(&mut out, query.as_bytes(), from);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20150830T123600Z&z=a%2Bb"
@@ -281,7 +281,7 @@ mod tests {
                             &format!("{a}{b}"),
                         ] {
                             let mut sorted = Vec::new();
-                            write_sorted(&mut sorted, q, usize::MAX);
+                            write_sorted(&mut sorted, q.as_bytes(), usize::MAX);
                             let as_is = is_canonical_as_is(q.as_bytes(), usize::MAX);
                             assert_eq!(as_is, sorted == q.as_bytes(), "{q:?}");
                             assert_eq!(canonical(q).as_bytes(), sorted, "{q:?}");
@@ -320,9 +320,9 @@ mod tests {
             let query = format!("{theirs}{ours}");
             let from = theirs.len();
             let mut sorted = Vec::new();
-            write_sorted(&mut sorted, &query, from);
+            write_sorted(&mut sorted, query.as_bytes(), from);
             let mut out = Vec::new();
-            write_query(&mut out, &query, from);
+            write_query(&mut out, query.as_bytes(), from);
             assert_eq!(out, sorted, "{query}");
             let mut probe = Vec::new();
             if write_merged(&mut probe, theirs.as_bytes(), ours.as_bytes()) {
