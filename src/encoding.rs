@@ -107,6 +107,20 @@ pub(crate) fn find_byte(bytes: &[u8], needle: u8) -> Option<usize> {
         .map(|j| tail + j)
 }
 
+/// Whether `bytes` holds `needle`, eight bytes at a time: for header
+/// values, which rarely hold a space.
+#[inline]
+pub(crate) fn contains_byte(bytes: &[u8], needle: u8) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let pattern = u64::from_ne_bytes([needle; 8]);
+    let (words, rest) = bytes.as_chunks::<8>();
+    words.iter().any(|word| {
+        let x = u64::from_ne_bytes(*word) ^ pattern;
+        x.wrapping_sub(ONES) & !x & HIGHS != 0
+    }) || rest.contains(&needle)
+}
+
 /// `%XX` with uppercase hex, as SigV4 requires.
 #[inline]
 pub(crate) const fn percent_triplet(b: u8) -> [u8; 3] {
@@ -328,10 +342,12 @@ mod tests {
                     v[len - 1] = b'&';
                 }
                 assert_eq!(find_byte(&v, b'&'), Some(at), "{len} {at}");
+                assert!(contains_byte(&v, b'&'));
                 for near in [b'&' ^ 0x80, b'&' + 1, b'&' - 1, 0] {
                     let mut w = hay.clone();
                     w[at] = near;
                     assert_eq!(find_byte(&w, b'&'), None, "{len} {at} {near}");
+                    assert!(!contains_byte(&w, b'&'), "{len} {at} {near}");
                 }
             }
         }

@@ -5,7 +5,7 @@
 
 use core::cmp::Ordering;
 
-use crate::encoding::{find_byte, Sink};
+use crate::encoding::{contains_byte, Sink};
 use crate::error::SigningError;
 use crate::inline_vec::InlineVec;
 
@@ -256,7 +256,7 @@ fn write_trimmed<S: Sink + ?Sized>(sink: &mut S, value: &[u8]) {
         .map_or(start, |i| i + 1);
     let value = &value[start..end];
     // Most values (media types, hosts) hold no space at all.
-    if find_byte(value, b' ').is_none() {
+    if !contains_byte(value, b' ') {
         sink.put(value);
         return;
     }
