@@ -306,46 +306,37 @@ fn is_clean(value: &[u8]) -> bool {
         && !value.windows(2).any(|pair| pair == b"  ")
 }
 
-/// Groups of equal names, in sorted order.
-fn groups(order: &[u32]) -> impl Iterator<Item = &[u32]> {
-    let mut rest = order;
-    core::iter::from_fn(move || {
-        let (_, tail) = rest.split_first()?;
-        let len = 1 + tail
-            .iter()
-            .position(|&e| e & GROUP_START != 0)
-            .unwrap_or(tail.len());
-        let (group, after) = rest.split_at(len);
-        rest = after;
-        Some(group)
-    })
-}
-
-/// `name:value[,value...]\n` for every distinct name.
+/// `name:value[,value...]\n` for every distinct name: one pass over the
+/// sorted entries, a name written where a group starts.
 pub(crate) fn write_canonical_headers<S: Sink + ?Sized>(
     sink: &mut S,
     headers: &[Header<'_>],
     order: &Order,
 ) {
-    for group in groups(order.entries.as_slice()) {
-        write_name(sink, headers[position(group[0])].0, order.lowercase);
-        sink.put(b":");
-        for (n, &entry) in group.iter().enumerate() {
+    let entries = order.entries.as_slice();
+    for (n, &entry) in entries.iter().enumerate() {
+        let at = position(entry);
+        let (name, value) = headers[at];
+        if entry & GROUP_START != 0 {
             if n > 0 {
-                sink.put(b",");
+                sink.put(b"\n");
             }
-            let at = position(entry);
-            let value = headers[at].1;
-            if at >= order.clean_from {
-                debug_assert!(
-                    is_clean(value),
-                    "a signer-owned header value needs trimming"
-                );
-                sink.put(value);
-            } else {
-                write_trimmed(sink, value);
-            }
+            write_name(sink, name, order.lowercase);
+            sink.put(b":");
+        } else {
+            sink.put(b",");
         }
+        if at >= order.clean_from {
+            debug_assert!(
+                is_clean(value),
+                "a signer-owned header value needs trimming"
+            );
+            sink.put(value);
+        } else {
+            write_trimmed(sink, value);
+        }
+    }
+    if !entries.is_empty() {
         sink.put(b"\n");
     }
 }
@@ -356,11 +347,15 @@ pub(crate) fn write_signed_headers<S: Sink + ?Sized>(
     headers: &[Header<'_>],
     order: &Order,
 ) {
-    for (n, group) in groups(order.entries.as_slice()).enumerate() {
-        if n > 0 {
-            sink.put(b";");
+    let mut first = true;
+    for &entry in order.entries.as_slice() {
+        if entry & GROUP_START != 0 {
+            if !first {
+                sink.put(b";");
+            }
+            first = false;
+            write_name(sink, headers[position(entry)].0, order.lowercase);
         }
-        write_name(sink, headers[position(group[0])].0, order.lowercase);
     }
 }
 
