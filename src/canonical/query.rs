@@ -53,12 +53,12 @@ impl<'a> Part<'a> {
     }
 }
 
-/// Splits a raw query into (key, value) pairs. Empty segments (`a=1&&b=2`)
-/// carry no parameter and are skipped; a segment without `=` is a key with
-/// an empty value. Segments starting at or after byte `trusted_from` are
-/// already canonical (presigning's own `X-Amz-*` parameters).
-fn pairs(query: &[u8], trusted_from: usize) -> InlineVec<(Part<'_>, Part<'_>), 32> {
-    let mut out = InlineVec::new();
+/// Splits a raw query into (key, value) pairs, into `out`. Empty segments
+/// (`a=1&&b=2`) carry no parameter and are skipped; a segment without `=`
+/// is a key with an empty value. Segments starting at or after byte
+/// `trusted_from` are already canonical (presigning's own `X-Amz-*`
+/// parameters).
+fn pairs<'q>(out: &mut InlineVec<(Part<'q>, Part<'q>), 32>, query: &'q [u8], trusted_from: usize) {
     let mut start = 0;
     for segment in query.split(|&b| b == b'&') {
         let trusted = start >= trusted_from;
@@ -76,7 +76,40 @@ fn pairs(query: &[u8], trusted_from: usize) -> InlineVec<(Part<'_>, Part<'_>), 3
             (Part::new(key), Part::new(value))
         });
     }
-    out
+}
+
+/// Sort order of pairs whose parts are all canonical (bytes, key then
+/// value), as positions into `pairs`: by the key's first 8 bytes as one
+/// integer, whole pairs compared only where those tie.
+fn canonical_order(pairs: &[(Part<'_>, Part<'_>)]) -> InlineVec<(u64, u32), 32> {
+    let mut order = InlineVec::new();
+    for (i, (key, _)) in pairs.iter().enumerate() {
+        // Zero-padded: a canonical key holds no zero byte, so this orders
+        // as the bytes do. At most 32768 pairs fit in a URI of `http`.
+        let mut prefix = [0u8; 8];
+        let n = key.raw.len().min(8);
+        prefix[..n].copy_from_slice(&key.raw[..n]);
+        order.push((u64::from_be_bytes(prefix), i as u32));
+    }
+    let records = order.as_mut_slice();
+    records.sort_unstable();
+    let whole = |r: &(u64, u32)| {
+        let (key, value) = &pairs[r.1 as usize];
+        (key.raw, value.raw, r.1)
+    };
+    let mut start = 0;
+    while start < records.len() {
+        let prefix = records[start].0;
+        let len = records[start..]
+            .iter()
+            .take_while(|r| r.0 == prefix)
+            .count();
+        if len > 1 {
+            records[start..start + len].sort_unstable_by(|a, b| whole(a).cmp(&whole(b)));
+        }
+        start += len;
+    }
+    order
 }
 
 /// Writes the canonical form of `query` (without the leading `?`). Bytes
@@ -208,16 +241,27 @@ fn write_sorted<S: Sink + ?Sized>(sink: &mut S, query: &[u8], trusted_from: usiz
     if query.is_empty() {
         return;
     }
-    let mut pairs = pairs(query, trusted_from);
-    let pairs = pairs.as_mut_slice();
-    pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-    for (i, (key, value)) in pairs.iter().enumerate() {
+    let mut all = InlineVec::new();
+    pairs(&mut all, query, trusted_from);
+    let pairs = all.as_mut_slice();
+    let write = |sink: &mut S, i: usize, (key, value): &(Part<'_>, Part<'_>)| {
         if i > 0 {
             sink.put(b"&");
         }
         key.write(sink);
         sink.put(b"=");
         value.write(sink);
+    };
+    if pairs.iter().all(|(k, v)| k.canonical && v.canonical) {
+        let order = canonical_order(pairs);
+        for (i, &(_, at)) in order.as_slice().iter().enumerate() {
+            write(sink, i, &pairs[at as usize]);
+        }
+        return;
+    }
+    pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    for (i, pair) in pairs.iter().enumerate() {
+        write(sink, i, pair);
     }
 }
 
@@ -335,6 +379,51 @@ mod tests {
         // Our own parameters out of order: not merged, still canonical.
         let unsorted = "X-Amz-Date=1&X-Amz-Algorithm=2";
         assert!(!write_merged(&mut Vec::new(), b"a=1&", unsorted.as_bytes()));
+    }
+
+    /// Pairs already canonical are ordered by integer prefixes; that order
+    /// is the general sort's, also for keys that share 8 bytes or more.
+    #[test]
+    fn canonical_pairs_sort_like_everything_else() {
+        let keys = [
+            "param0",
+            "param01",
+            "param010",
+            "param0100",
+            "a",
+            "a-",
+            "A",
+            "%20",
+            "",
+            "x",
+        ];
+        let values = ["", "1", "10", "2", "%2F"];
+        let mut segments = Vec::new();
+        for (i, k) in keys.iter().enumerate() {
+            for (j, v) in values.iter().enumerate() {
+                if (i + j) % 3 != 0 {
+                    segments.push(format!("{k}={v}"));
+                }
+            }
+        }
+        segments.reverse();
+        let query = segments.join("&");
+        let mut all = InlineVec::new();
+        pairs(&mut all, query.as_bytes(), usize::MAX);
+        let pairs = all.as_mut_slice();
+        assert!(pairs.iter().all(|(k, v)| k.canonical && v.canonical));
+        let order: Vec<usize> = canonical_order(pairs)
+            .as_slice()
+            .iter()
+            .map(|r| r.1 as usize)
+            .collect();
+        let by_prefix: Vec<(&[u8], &[u8])> = order
+            .iter()
+            .map(|&i| (pairs[i].0.raw, pairs[i].1.raw))
+            .collect();
+        pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        let sorted: Vec<(&[u8], &[u8])> = pairs.iter().map(|(k, v)| (k.raw, v.raw)).collect();
+        assert_eq!(by_prefix, sorted);
     }
 
     #[test]
