@@ -193,6 +193,8 @@ pub(super) fn sign<B>(
 /// current credentials. A clone shares the bytes of the kept value, so the
 /// steady state neither allocates nor re-validates a ~1 KiB token. Kept per
 /// thread, so the shared reference count is not contended between cores.
+/// The token value stays here until other credentials sign on this thread
+/// or the thread ends (`HeaderValue` owns its bytes: it cannot be wiped).
 struct Reused {
     amz_date: Option<HeaderValue>,
     /// Known by the credentials it came from: no compare of the token.

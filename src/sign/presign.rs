@@ -152,8 +152,9 @@ fn with_canonical<B, R>(
 thread_local! {
     /// The percent-encoded session token of the credentials this thread
     /// last presigned with: encoding a ~1 KiB token is most of the work left
-    /// in a presign, and it only changes with the credentials. Wiped when
-    /// replaced. Per thread: nothing shared between cores.
+    /// in a presign, and it only changes with the credentials. Kept until
+    /// other credentials presign on this thread or the thread ends, and
+    /// wiped then. Per thread: nothing shared between cores.
     static ENCODED_TOKEN: RefCell<Option<(CredentialsRef, Zeroizing<Vec<u8>>)>> =
         const { RefCell::new(None) };
 }
