@@ -115,8 +115,8 @@ fn sign_canonical(
     value.put(b", SignedHeaders=");
     let signed_from = value.len();
     canonical.write_signed_headers(&mut value);
-    let signature =
-        signer.signature_with_signed_headers(canonical, &value[signed_from..], credentials, time);
+    let hash = canonical.hash_with_signed_headers(&value[signed_from..]);
+    let signature = signer.sign_hash(scope, &hash, credentials, time);
     value.put(b", Signature=");
     value.put(&signature.to_hex());
     debug_assert_eq!(value.len(), len, "authorization sized exactly");

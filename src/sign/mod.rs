@@ -253,25 +253,20 @@ impl Signer {
         credentials: &Credentials,
         time: &SigningTime,
     ) -> Signature {
-        let scope = self.scope(time);
-        let string_to_sign = StringToSign::new(time, scope, &canonical.hash());
-        self.keys
-            .with_key(credentials, &scope, |key| key.sign(&string_to_sign))
+        self.sign_hash(self.scope(time), &canonical.hash(), credentials, time)
     }
 
-    /// [`signature`](Self::signature), with the signed-headers list already
-    /// written by the caller (see
-    /// [`CanonicalRequest::hash_with_signed_headers`]).
-    fn signature_with_signed_headers(
+    /// Stages 2 to 4 from the canonical request's hash, for `scope` (this
+    /// signer's at `time`).
+    #[inline]
+    fn sign_hash(
         &self,
-        canonical: &CanonicalRequest<'_>,
-        signed_headers: &[u8],
+        scope: CredentialScope<'_>,
+        canonical_request_hash: &[u8; 32],
         credentials: &Credentials,
         time: &SigningTime,
     ) -> Signature {
-        let scope = self.scope(time);
-        let hash = canonical.hash_with_signed_headers(signed_headers);
-        let string_to_sign = StringToSign::new(time, scope, &hash);
+        let string_to_sign = StringToSign::new(time, scope, canonical_request_hash);
         self.keys
             .with_key(credentials, &scope, |key| key.sign(&string_to_sign))
     }
