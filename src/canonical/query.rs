@@ -115,13 +115,12 @@ fn canonical_order(pairs: &[(Part<'_>, Part<'_>)]) -> InlineVec<(u64, u32), 32> 
 /// Writes the canonical form of `query` (without the leading `?`). Bytes
 /// from `trusted_from` on (`usize::MAX`: none) are known to be canonical.
 pub(crate) fn write_query<S: Sink + ?Sized>(sink: &mut S, query: &[u8], trusted_from: usize) {
-    let bytes = query;
-    if let Some((theirs, ours)) = bytes.split_at_checked(trusted_from) {
+    if let Some((theirs, ours)) = query.split_at_checked(trusted_from) {
         if write_merged(sink, theirs, ours) {
             return;
         }
-    } else if is_canonical_as_is(bytes, usize::MAX) {
-        sink.put(bytes);
+    } else if is_canonical_as_is(query, usize::MAX) {
+        sink.put(query);
         return;
     }
     write_sorted(sink, query, trusted_from);
