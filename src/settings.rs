@@ -106,6 +106,20 @@ const DEFAULT_EXCLUDED: [&str; 10] = [
 const PROXY_PREFIX: &str = "proxy-";
 
 impl ExcludedHeaders {
+    /// The names left unsigned by default, lowercase, besides any name
+    /// starting with `proxy-`: for configuring another signer to agree.
+    ///
+    /// ```
+    /// use sigv4::ExcludedHeaders;
+    ///
+    /// assert!(ExcludedHeaders::default_names().contains(&"user-agent"));
+    /// assert!(!ExcludedHeaders::default_names().contains(&"host"));
+    /// ```
+    #[must_use]
+    pub fn default_names() -> &'static [&'static str] {
+        &DEFAULT_EXCLUDED
+    }
+
     /// [`contains`](Self::contains) for a name already in lowercase (as
     /// every `http::HeaderName` is): exact matches, no case folding.
     pub(crate) fn contains_lowercase(&self, name: &str) -> bool {

@@ -256,21 +256,10 @@ pub fn aws_identity() -> Identity {
 pub fn aws_settings(presign: Option<Duration>) -> AwsSettings {
     let mut settings = AwsSettings::default();
     settings.excluded_headers = Some(
-        [
-            "authorization",
-            "user-agent",
-            "x-amzn-trace-id",
-            "expect",
-            "connection",
-            "keep-alive",
-            "te",
-            "trailer",
-            "transfer-encoding",
-            "upgrade",
-        ]
-        .into_iter()
-        .map(Cow::Borrowed)
-        .collect(),
+        sigv4::ExcludedHeaders::default_names()
+            .iter()
+            .map(|&name| Cow::Borrowed(name))
+            .collect(),
     );
     if let Some(expiry) = presign {
         settings.signature_location = SignatureLocation::QueryParams;
