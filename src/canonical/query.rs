@@ -78,38 +78,69 @@ fn pairs<'q>(out: &mut InlineVec<(Part<'q>, Part<'q>), 32>, query: &'q [u8], tru
     }
 }
 
-/// Sort order of pairs whose parts are all canonical (bytes, key then
-/// value), as positions into `pairs`: by the key's first 8 bytes as one
-/// integer, whole pairs compared only where those tie.
-fn canonical_order(pairs: &[(Part<'_>, Part<'_>)]) -> InlineVec<(u64, u32), 32> {
-    let mut order = InlineVec::new();
-    for (i, (key, _)) in pairs.iter().enumerate() {
-        // Zero-padded: a canonical key holds no zero byte, so this orders
-        // as the bytes do. At most 32768 pairs fit in a URI of `http`.
+/// One `key=value` segment of a query, both parts canonical as they are:
+/// the key's first 8 bytes as one big-endian integer (zero-padded: a
+/// canonical key holds no zero byte, so integers order as the bytes do),
+/// then the segment's start, its `=` and its end in the query.
+type Segment = (u64, u32, u32, u32);
+
+/// The segments of a query whose every non-empty segment is `key=value`
+/// with both parts canonical, in query order; `None` for any other query.
+/// One pass; nothing is re-encoded or copied.
+fn canonical_segments(query: &[u8]) -> Option<InlineVec<Segment, 32>> {
+    // Offsets fit in u32: `http` caps a URI at 64 KiB.
+    let offset = |rest: &[u8]| u32::try_from(query.len() - rest.len()).ok();
+    let mut segments = InlineVec::new();
+    let mut rest = query;
+    while let Some((&first, tail)) = rest.split_first() {
+        if first == b'&' {
+            // An empty segment carries no parameter.
+            rest = tail;
+            continue;
+        }
+        let key_len = canonical_prefix_len(rest);
+        let Some((b'=', after)) = rest.get(key_len..).and_then(<[u8]>::split_first) else {
+            return None;
+        };
+        let value_len = canonical_prefix_len(after);
+        let (start, eq) = (offset(rest)?, offset(&rest[key_len..])?);
         let mut prefix = [0u8; 8];
-        let n = key.raw.len().min(8);
-        prefix[..n].copy_from_slice(&key.raw[..n]);
-        order.push((u64::from_be_bytes(prefix), i as u32));
+        let n = key_len.min(8);
+        prefix[..n].copy_from_slice(&rest[..n]);
+        rest = &after[value_len..];
+        segments.push((u64::from_be_bytes(prefix), start, eq, offset(rest)?));
+        match rest.split_first() {
+            None => {}
+            Some((b'&', next)) => rest = next,
+            Some(_) => return None,
+        }
     }
-    let records = order.as_mut_slice();
-    records.sort_unstable();
-    let whole = |r: &(u64, u32)| {
-        let (key, value) = &pairs[r.1 as usize];
-        (key.raw, value.raw, r.1)
+    Some(segments)
+}
+
+/// Sorts canonical segments as SigV4 orders parameters (key bytes, then
+/// value bytes): by key prefix, whole parts compared only where prefixes
+/// tie (keys sharing their first 8 bytes).
+fn sort_segments(query: &[u8], segments: &mut [Segment]) {
+    segments.sort_unstable();
+    let whole = |&(_, start, eq, end): &Segment| {
+        (
+            &query[start as usize..eq as usize],
+            &query[eq as usize + 1..end as usize],
+        )
     };
     let mut start = 0;
-    while start < records.len() {
-        let prefix = records[start].0;
-        let len = records[start..]
+    while start < segments.len() {
+        let prefix = segments[start].0;
+        let len = segments[start..]
             .iter()
-            .take_while(|r| r.0 == prefix)
+            .take_while(|s| s.0 == prefix)
             .count();
         if len > 1 {
-            records[start..start + len].sort_unstable_by(|a, b| whole(a).cmp(&whole(b)));
+            segments[start..start + len].sort_unstable_by(|a, b| whole(a).cmp(&whole(b)));
         }
         start += len;
     }
-    order
 }
 
 /// Writes the canonical form of `query` (without the leading `?`). Bytes
@@ -234,33 +265,33 @@ fn is_canonical_as_is(query: &[u8], trusted_from: usize) -> bool {
     }
 }
 
-/// The general case: split, re-encode where needed, sort, join.
+/// The general case: split, re-encode where needed, sort, join. Queries
+/// that are canonical but out of order (the common case here) are sorted
+/// as segments and each written in one piece.
 #[inline(never)]
 fn write_sorted<S: Sink + ?Sized>(sink: &mut S, query: &[u8], trusted_from: usize) {
-    if query.is_empty() {
+    if let Some(mut segments) = canonical_segments(query) {
+        let segments = segments.as_mut_slice();
+        sort_segments(query, segments);
+        for (i, &(_, start, _, end)) in segments.iter().enumerate() {
+            if i > 0 {
+                sink.put(b"&");
+            }
+            sink.put(&query[start as usize..end as usize]);
+        }
         return;
     }
     let mut all = InlineVec::new();
     pairs(&mut all, query, trusted_from);
     let pairs = all.as_mut_slice();
-    let write = |sink: &mut S, i: usize, (key, value): &(Part<'_>, Part<'_>)| {
+    pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    for (i, (key, value)) in pairs.iter().enumerate() {
         if i > 0 {
             sink.put(b"&");
         }
         key.write(sink);
         sink.put(b"=");
         value.write(sink);
-    };
-    if pairs.iter().all(|(k, v)| k.canonical && v.canonical) {
-        let order = canonical_order(pairs);
-        for (i, &(_, at)) in order.as_slice().iter().enumerate() {
-            write(sink, i, &pairs[at as usize]);
-        }
-        return;
-    }
-    pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-    for (i, pair) in pairs.iter().enumerate() {
-        write(sink, i, pair);
     }
 }
 
@@ -380,10 +411,11 @@ mod tests {
         assert!(!write_merged(&mut Vec::new(), b"a=1&", unsorted.as_bytes()));
     }
 
-    /// Pairs already canonical are ordered by integer prefixes; that order
-    /// is the general sort's, also for keys that share 8 bytes or more.
+    /// Canonical segments are ordered by integer key prefixes; that order
+    /// is the general sort's, also for keys that share 8 bytes or more,
+    /// repeated keys and empty parts.
     #[test]
-    fn canonical_pairs_sort_like_everything_else() {
+    fn canonical_segments_sort_like_everything_else() {
         let keys = [
             "param0",
             "param01",
@@ -406,23 +438,51 @@ mod tests {
             }
         }
         segments.reverse();
-        let query = segments.join("&");
+        segments.push(segments[3].clone());
+        let query = segments.join("&") + "&&";
+        let mut found = canonical_segments(query.as_bytes()).expect("all canonical");
+        assert_eq!(found.as_slice().len(), segments.len());
+        sort_segments(query.as_bytes(), found.as_mut_slice());
+        let by_prefix: Vec<&str> = found
+            .as_slice()
+            .iter()
+            .map(|&(_, start, _, end)| &query[start as usize..end as usize])
+            .collect();
+
         let mut all = InlineVec::new();
         pairs(&mut all, query.as_bytes(), usize::MAX);
         let pairs = all.as_mut_slice();
-        assert!(pairs.iter().all(|(k, v)| k.canonical && v.canonical));
-        let order: Vec<usize> = canonical_order(pairs)
-            .as_slice()
-            .iter()
-            .map(|r| r.1 as usize)
-            .collect();
-        let by_prefix: Vec<(&[u8], &[u8])> = order
-            .iter()
-            .map(|&i| (pairs[i].0.raw, pairs[i].1.raw))
-            .collect();
         pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-        let sorted: Vec<(&[u8], &[u8])> = pairs.iter().map(|(k, v)| (k.raw, v.raw)).collect();
+        let sorted: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", ascii(k.raw), ascii(v.raw)))
+            .collect();
         assert_eq!(by_prefix, sorted);
+    }
+
+    fn ascii(bytes: &[u8]) -> &str {
+        std::str::from_utf8(bytes).unwrap()
+    }
+
+    /// Only queries made entirely of canonical `key=value` segments take
+    /// the segment path; the rest go the general way.
+    #[test]
+    fn canonical_segments_refuse_what_needs_rewriting() {
+        for query in [
+            "a",
+            "a=1&b",
+            "a=1&b=+",
+            "a=%2f",
+            "a=b=c",
+            "a=1&%zz=2",
+            "a b=1",
+        ] {
+            assert!(canonical_segments(query.as_bytes()).is_none(), "{query}");
+        }
+        for query in ["", "&", "a=", "=", "b=2&a=1", "a=1&&b=%2F"] {
+            assert!(canonical_segments(query.as_bytes()).is_some(), "{query}");
+        }
+        assert_eq!(canonical("b=2&&a=1&=x&a="), "=x&a=&a=1&b=2");
     }
 
     #[test]
