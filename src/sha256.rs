@@ -81,6 +81,13 @@ impl Sha256Stream {
         self.filled = tail.len();
     }
 
+    /// Zeroes the state and the buffered input, for a stream kept while
+    /// it holds a keyed state (see `signing_key`'s cached prefixes).
+    pub(crate) fn wipe(&mut self) {
+        self.state.zeroize();
+        self.block.zeroize();
+    }
+
     /// Pads, compresses the last block(s) and returns the digest. The
     /// buffered input stays in memory: for public input (canonical
     /// requests, bodies, strings to sign) only; see

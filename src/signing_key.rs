@@ -98,6 +98,33 @@ impl SigningKey {
         Signature::from_bytes(self.mac.finish_mac(stream))
     }
 
+    /// [`sign`](Self::sign), starting from `prefix` when it holds this
+    /// string to sign's first lines, and leaving them there otherwise.
+    /// The caller keeps `prefix` with this key, for one scope.
+    fn sign_reusing(
+        &self,
+        string_to_sign: &StringToSign<'_>,
+        prefix: &mut Option<SignedPrefix>,
+    ) -> Signature {
+        let amz_date = string_to_sign.amz_bytes();
+        let mut stream = match prefix {
+            Some(prefix) if prefix.amz_date == *amz_date => prefix.stream.clone(),
+            _ => {
+                let mut stream = self.mac.stream();
+                string_to_sign.write_prefix(&mut stream);
+                *prefix = Some(SignedPrefix {
+                    amz_date: *amz_date,
+                    stream: stream.clone(),
+                });
+                stream
+            }
+        };
+        stream.update(string_to_sign.hash_hex());
+        let signature = Signature::from_bytes(self.mac.finish_mac(stream));
+        debug_assert_eq!(signature.as_bytes(), self.sign(string_to_sign).as_bytes());
+        signature
+    }
+
     /// HMAC-SHA256 of arbitrary bytes under this key (for chunk signatures).
     #[must_use]
     pub fn sign_bytes(&self, data: &[u8]) -> Signature {
@@ -137,6 +164,31 @@ impl Slot {
     }
 }
 
+/// A signing key's HMAC stream after a string to sign's first lines
+/// (algorithm, `x-amz-date`, scope), which are the same for every request
+/// signed in one second for one scope: kept per thread beside the key, so a
+/// signature hashes only the canonical request's hash (one compression
+/// fewer). Holds a keyed state, so it is zeroized on drop.
+struct SignedPrefix {
+    amz_date: [u8; 16],
+    stream: Sha256Stream,
+}
+
+impl Drop for SignedPrefix {
+    fn drop(&mut self) {
+        self.stream.wipe();
+    }
+}
+
+/// One per-thread entry: a cache's key for one slot, and the prefix last
+/// signed with it.
+struct LocalEntry {
+    cache: u64,
+    slot: Slot,
+    key: SigningKey,
+    prefix: Option<SignedPrefix>,
+}
+
 /// Per-thread entries: few, because a thread signs for few scopes at a time.
 const LOCAL_ENTRIES: usize = 4;
 /// Shared entries, across all credentials and scopes of one cache.
@@ -149,7 +201,7 @@ thread_local! {
 }
 
 struct LocalTable {
-    entries: Vec<(u64, Slot, SigningKey)>,
+    entries: Vec<LocalEntry>,
     next: usize,
 }
 
@@ -220,36 +272,95 @@ impl SigningKeyCache {
         scope: &CredentialScope<'_>,
         f: impl FnOnce(&SigningKey) -> R,
     ) -> R {
+        self.with_entry(credentials, scope, |key, _| f(key))
+    }
+
+    /// Signs a string to sign with the cached key for these credentials and
+    /// its scope. The same as [`with_key`](Self::with_key) and
+    /// [`SigningKey::sign`], but faster when a thread signs many requests in
+    /// one second: the string to sign's first lines are hashed once per
+    /// second and scope.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sigv4::{CredentialScope, Credentials, Region, Service, SigningKeyCache, SigningTime, StringToSign};
+    ///
+    /// let cache = SigningKeyCache::new();
+    /// let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")?;
+    /// let time = SigningTime::parse("20150830T123600Z")?;
+    /// let (region, service) = (Region::new("us-east-1")?, Service::new("iam")?);
+    /// let scope = CredentialScope::new(&time, &region, &service);
+    /// let mut hash = [0u8; 32];
+    /// hex::decode_to_slice(
+    ///     "f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59",
+    ///     &mut hash,
+    /// )?;
+    /// let signature = cache.sign(&creds, &StringToSign::new(&time, scope, &hash));
+    /// assert_eq!(
+    ///     signature.to_string(),
+    ///     "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn sign(&self, credentials: &Credentials, string_to_sign: &StringToSign<'_>) -> Signature {
+        self.with_entry(
+            credentials,
+            string_to_sign.scope(),
+            |key, prefix| match prefix {
+                Some(prefix) => key.sign_reusing(string_to_sign, prefix),
+                None => key.sign(string_to_sign),
+            },
+        )
+    }
+
+    /// Runs `f` with the key for these credentials and scope, and with the
+    /// per-thread prefix slot kept beside it (`None` while the thread is
+    /// being torn down, when only the shared table serves).
+    fn with_entry<R>(
+        &self,
+        credentials: &Credentials,
+        scope: &CredentialScope<'_>,
+        f: impl FnOnce(&SigningKey, Option<&mut Option<SignedPrefix>>) -> R,
+    ) -> R {
         let secret_id = credentials.secret_id();
         let mut f = Some(f);
         let mut result = None;
-        // `try_with` fails only while the thread is being torn down; the
-        // shared table serves alone then.
+        // `try_with` fails only while the thread is being torn down.
         let _ = LOCAL.try_with(|table| {
             let Some(f) = f.take() else { return };
             let mut table = table.borrow_mut();
-            if let Some((_, _, key)) = table
+            let found = table
                 .entries
                 .iter()
-                .find(|(cache, slot, _)| *cache == self.id && slot.matches(secret_id, scope))
-            {
-                result = Some(f(key));
-                return;
-            }
-            let key = self.shared_key(credentials, scope);
-            result = Some(f(&key));
-            let entry = (self.id, slot_for(secret_id, scope), key);
-            if table.entries.len() < LOCAL_ENTRIES {
-                table.entries.push(entry);
-            } else {
-                let next = table.next;
-                table.entries[next] = entry;
-                table.next = (next + 1) % LOCAL_ENTRIES;
-            }
+                .position(|entry| entry.cache == self.id && entry.slot.matches(secret_id, scope));
+            let at = match found {
+                Some(at) => at,
+                None => {
+                    let entry = LocalEntry {
+                        cache: self.id,
+                        slot: slot_for(secret_id, scope),
+                        key: self.shared_key(credentials, scope),
+                        prefix: None,
+                    };
+                    if table.entries.len() < LOCAL_ENTRIES {
+                        table.entries.push(entry);
+                        table.entries.len() - 1
+                    } else {
+                        let next = table.next;
+                        table.entries[next] = entry;
+                        table.next = (next + 1) % LOCAL_ENTRIES;
+                        next
+                    }
+                }
+            };
+            let entry = &mut table.entries[at];
+            result = Some(f(&entry.key, Some(&mut entry.prefix)));
         });
         match (result, f) {
             (Some(result), _) => result,
-            (None, Some(f)) => f(&self.shared_key(credentials, scope)),
+            (None, Some(f)) => f(&self.shared_key(credentials, scope), None),
             // `f` ran exactly when `result` was set.
             (None, None) => unreachable!("the key closure ran without a result"),
         }
@@ -303,7 +414,7 @@ impl Drop for SigningKeyCache {
         let id = self.id;
         let _ = LOCAL.try_with(|table| {
             if let Ok(mut table) = table.try_borrow_mut() {
-                table.entries.retain(|(cache, _, _)| *cache != id);
+                table.entries.retain(|entry| entry.cache != id);
                 table.next = 0;
             }
         });
@@ -368,6 +479,37 @@ mod tests {
         assert_eq!(cache.derivations(), 2);
         assert_eq!(cache.shared.lock().unwrap().len(), 1);
         assert_eq!(k2, *SigningKey::derive("secret", &scope2).to_bytes());
+    }
+
+    /// The per-thread prefix is reused only for the same second, scope and
+    /// key: every signature equals one from a freshly derived key.
+    #[test]
+    fn cached_prefixes_never_cross_seconds_scopes_or_keys() {
+        let cache = SigningKeyCache::new();
+        let a = Credentials::new("AKID", "secret-a").unwrap();
+        let b = Credentials::new("AKID", "secret-b").unwrap();
+        let times = ["20150830T123600Z", "20150830T123601Z", "20150831T123601Z"]
+            .map(|t| SigningTime::parse(t).unwrap());
+        let regions = ["us-east-1", "eu-west-1"].map(|r| Region::new(r).unwrap());
+        let service = Service::new("neptune-db").unwrap();
+        let mut checked = 0;
+        // Twice over, in an order that revisits each second after others.
+        for round in 0..2 {
+            for (i, time) in times.iter().enumerate() {
+                for region in &regions {
+                    for (creds, secret) in [(&a, "secret-a"), (&b, "secret-b")] {
+                        let scope = CredentialScope::new(time, region, &service);
+                        let hash = [round as u8 ^ i as u8; 32];
+                        let sts = StringToSign::new(time, scope, &hash);
+                        let fresh = SigningKey::derive(secret, &scope).sign(&sts);
+                        assert_eq!(cache.sign(creds, &sts), fresh);
+                        assert_eq!(cache.sign(creds, &sts), fresh);
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 24);
     }
 
     #[test]

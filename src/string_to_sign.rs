@@ -68,13 +68,29 @@ impl<'a> StringToSign<'a> {
     }
 
     pub(crate) fn write_to<S: Sink + ?Sized>(&self, sink: &mut S) {
+        self.write_prefix(sink);
+        sink.put(&self.canonical_request_hash);
+    }
+
+    /// The lines before the canonical request's hash: the same for every
+    /// request signed in one second for one scope.
+    pub(crate) fn write_prefix<S: Sink + ?Sized>(&self, sink: &mut S) {
         sink.put(ALGORITHM.as_bytes());
         sink.put(b"\n");
         sink.put(self.time.amz_bytes());
         sink.put(b"\n");
         self.scope.write_to(sink);
         sink.put(b"\n");
-        sink.put(&self.canonical_request_hash);
+    }
+
+    /// `x-amz-date` as bytes: with the scope, what [`write_prefix`](Self::write_prefix) depends on.
+    pub(crate) fn amz_bytes(&self) -> &[u8; 16] {
+        self.time.amz_bytes()
+    }
+
+    /// The last line: the canonical request's hash in lowercase hex.
+    pub(crate) fn hash_hex(&self) -> &[u8; 64] {
+        &self.canonical_request_hash
     }
 }
 

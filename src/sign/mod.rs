@@ -267,8 +267,7 @@ impl Signer {
         time: &SigningTime,
     ) -> Signature {
         let string_to_sign = StringToSign::new(time, scope, canonical_request_hash);
-        self.keys
-            .with_key(credentials, &scope, |key| key.sign(&string_to_sign))
+        self.keys.sign(credentials, &string_to_sign)
     }
 
     fn explanation(
@@ -279,9 +278,7 @@ impl Signer {
     ) -> Explanation {
         let scope = self.scope(time);
         let string_to_sign = StringToSign::new(time, scope, &canonical.hash());
-        let signature = self
-            .keys
-            .with_key(credentials, &scope, |key| key.sign(&string_to_sign));
+        let signature = self.keys.sign(credentials, &string_to_sign);
         Explanation::new(
             canonical.to_bytes(),
             string_to_sign.to_string(),

@@ -265,9 +265,7 @@ impl<L: SecretLookup> Verifier<L> {
 
         let scope = CredentialScope::new(&claims.time, &self.region, &self.service);
         let string_to_sign = StringToSign::new(&claims.time, scope, &canonical.hash());
-        let expected = self
-            .keys
-            .with_key(&credentials, &scope, |key| key.sign(&string_to_sign));
+        let expected = self.keys.sign(&credentials, &string_to_sign);
         let matches =
             Signature::from_hex(&claims.signature).is_some_and(|claimed| claimed == expected);
         if !matches {
