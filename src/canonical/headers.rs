@@ -107,12 +107,7 @@ pub(crate) fn sort_valid(headers: &[Header<'_>], lowercase: bool) -> Order {
     }
     let entries = order.as_mut_slice();
     let signed_headers_len = if lowercase && headers.len() > KEYED_SORT_FROM {
-        sort_keyed(entries, headers);
-        mark_groups(
-            entries,
-            |a, b| headers[a as usize].0 == headers[b as usize].0,
-            headers,
-        )
+        sort_keyed(entries, headers)
     } else if lowercase {
         insertion_sort(entries, |a, b| {
             let (x, y) = (
@@ -178,8 +173,9 @@ type NameKey = [u64; 3];
 
 /// Sorts `entries` (all of `0..headers.len()`) by lowercase name, then
 /// position: as records of key and position, compared as integers, with
-/// whole names compared only among records whose keys tie.
-fn sort_keyed(entries: &mut [u32], headers: &[Header<'_>]) {
+/// whole names compared only among records whose keys tie. Marks groups as
+/// [`mark_groups`] does, by key, and returns the signed-headers length.
+fn sort_keyed(entries: &mut [u32], headers: &[Header<'_>]) -> usize {
     let mut records: InlineVec<(NameKey, u32), 32> = InlineVec::new();
     for &i in entries.iter() {
         records.push((name_key(headers[i as usize].0.as_bytes()), i));
@@ -201,9 +197,23 @@ fn sort_keyed(entries: &mut [u32], headers: &[Header<'_>]) {
         }
         start += len;
     }
+    let mut len = 0;
+    let mut previous: Option<&(NameKey, u32)> = None;
     for (entry, record) in entries.iter_mut().zip(records.iter()) {
+        let name = headers[record.1 as usize].0;
+        // Equal keys of a name no longer than the key are equal names
+        // (names hold no zero byte); longer ones are compared whole.
+        let same = previous.is_some_and(|p| {
+            p.0 == record.0 && (name.len() <= 24 || headers[p.1 as usize].0 == name)
+        });
         *entry = record.1;
+        if !same {
+            len += name.len() + 1;
+            *entry |= GROUP_START;
+        }
+        previous = Some(record);
     }
+    len.saturating_sub(1)
 }
 
 fn name_key(name: &[u8]) -> NameKey {
@@ -436,6 +446,7 @@ mod tests {
             "a",
             "x-amz-meta-",
             "x-amz-meta-field",
+            "x-amz-meta-field-long-n",
             "x-amz-meta-field-long-name-",
         ];
         let many = |n: usize| -> Vec<String> {
