@@ -111,7 +111,7 @@ lines += ["", "| threads/W1 (time per 2 signatures) | median |", "|---|---:|",
           f"| throughput ratio (2 threads / 1 thread) | {one / two:.2f}x |"]
 lines += ["", "| stage | W1 median | W5 median |", "|---|---:|---:|"]
 for stage in ["payload_hash", "canonical_request_hash", "string_to_sign", "key_derive_cold",
-              "key_cached", "signature", "core_total", "signer_sign"]:
+              "key_cached", "signature", "cache_sign", "core_total", "signer_sign"]:
     lines.append(f"| {stage} | {fmt(median('stages_W1', stage))} | {fmt(median('stages_W5', stage))} |")
 text = "\n".join(lines) + "\n"
 with open(os.path.join(out, "summary.md"), "w") as f:
