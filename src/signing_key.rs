@@ -327,10 +327,14 @@ impl SigningKeyCache {
         let secret_id = credentials.secret_id();
         let mut f = Some(f);
         let mut result = None;
-        // `try_with` fails only while the thread is being torn down.
+        // `try_with` fails only while the thread is being torn down, and
+        // the table is already borrowed only when `f` itself signs (a key
+        // used inside another's closure): the shared table serves then.
         let _ = LOCAL.try_with(|table| {
+            let Ok(mut table) = table.try_borrow_mut() else {
+                return;
+            };
             let Some(f) = f.take() else { return };
-            let mut table = table.borrow_mut();
             let found = table
                 .entries
                 .iter()
@@ -510,6 +514,28 @@ mod tests {
             }
         }
         assert_eq!(checked, 24);
+    }
+
+    /// A key used inside another key's closure (one thread signing for
+    /// two scopes at once) works: the nested call is served without the
+    /// thread's table, which the outer call holds.
+    #[test]
+    fn nested_use_on_one_thread() {
+        let cache = SigningKeyCache::new();
+        let creds = Credentials::new("AKID", "secret").unwrap();
+        let (t, r, s) = scope_parts();
+        let other = Region::new("eu-west-1").unwrap();
+        let (outer, inner) = (
+            CredentialScope::new(&t, &r, &s),
+            CredentialScope::new(&t, &other, &s),
+        );
+        let sts = StringToSign::new(&t, inner, &[7; 32]);
+        let (a, b) = cache.with_key(&creds, &outer, |key| {
+            (*key.to_bytes(), cache.sign(&creds, &sts))
+        });
+        assert_eq!(a, *SigningKey::derive("secret", &outer).to_bytes());
+        assert_eq!(b, SigningKey::derive("secret", &inner).sign(&sts));
+        assert_eq!(cache.derivations(), 2);
     }
 
     #[test]
