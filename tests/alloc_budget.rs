@@ -10,7 +10,8 @@
 //! - presigning W4 allocates the new path-and-query and nothing else (two
 //!   allocations: the buffer and `http`'s shared handle to it);
 //! - the core stages (`CanonicalRequest::new` + `hash`, `StringToSign::new`,
-//!   `SigningKey::sign` with a pre-derived key) allocate nothing.
+//!   `SigningKey::sign` with a pre-derived key, `SigningKeyCache::sign` on a
+//!   warm cache) allocate nothing.
 //!
 //! Counting is per thread and only around the measured call, so tests
 //! running in parallel on the harness's threads cannot disturb each other:
@@ -27,7 +28,8 @@ mod common;
 mod counting;
 
 use sigv4::{
-    CanonicalRequest, CredentialScope, PayloadHash, Region, Service, SigningKey, StringToSign,
+    CanonicalRequest, CredentialScope, PayloadHash, Region, Service, SigningKey, SigningKeyCache,
+    StringToSign,
 };
 
 #[global_allocator]
@@ -169,6 +171,10 @@ fn core_stages_do_not_allocate() {
     let service = Service::new(common::SERVICE).expect("service");
     let scope = CredentialScope::new(&time, &region, &service);
     let key = SigningKey::derive(common::SECRET_ACCESS_KEY, &scope);
+    // A warm cache: its first use on a thread sets up that thread's table.
+    let cache = SigningKeyCache::new();
+    let creds = common::credentials();
+    cache.with_key(&creds, &scope, |_| ());
     for w in common::all().into_iter().filter(|w| w.presign.is_none()) {
         let request = &w.request;
         let headers = common::core_headers(request);
@@ -187,9 +193,14 @@ fn core_stages_do_not_allocate() {
             .expect("valid canonical request");
             let hash = canonical.hash();
             let string_to_sign = StringToSign::new(&time, scope, &hash);
-            key.sign(&string_to_sign)
+            (
+                key.sign(&string_to_sign),
+                cache.sign(&creds, &string_to_sign),
+            )
         });
+        let (signature, cached) = signature;
         assert_eq!(signature, expected, "{}: the stages sign differently", w.id);
+        assert_eq!(cached, expected, "{}: the cache signs differently", w.id);
         assert_eq!(
             count.allocs, 0,
             "{}: core stages allocated {} times ({} bytes)",
