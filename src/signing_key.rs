@@ -316,8 +316,8 @@ impl SigningKeyCache {
     }
 
     /// Runs `f` with the key for these credentials and scope, and with the
-    /// per-thread prefix slot kept beside it (`None` while the thread is
-    /// being torn down, when only the shared table serves).
+    /// per-thread prefix slot kept beside it (`None` when only the shared
+    /// table serves: while the thread is torn down, or in a nested call).
     fn with_entry<R>(
         &self,
         credentials: &Credentials,
