@@ -189,18 +189,23 @@ fn write_merged<S: Sink + ?Sized>(sink: &mut S, theirs: &[u8], ours: &[u8]) -> b
         count += 1;
     }
 
-    // Canonical as they are: every segment is `key=value`, none empty.
-    let mut theirs = theirs
-        .split(|&b| b == b'&')
-        .filter(|segment| !segment.is_empty())
-        .map(|segment| {
-            let eq = segment
-                .iter()
-                .position(|&b| b == b'=')
-                .unwrap_or(segment.len());
-            (&segment[..eq], segment.get(eq + 1..).unwrap_or_default())
-        })
-        .peekable();
+    // Canonical as they are: every segment is `key=value`, none empty; a
+    // key holds no `&`, so the segment's end is found 8 bytes at a time.
+    let mut rest = theirs;
+    let mut theirs = core::iter::from_fn(|| {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = find_byte(rest, b'&').unwrap_or(rest.len());
+        let segment = &rest[..end];
+        rest = rest.get(end + 1..).unwrap_or_default();
+        let eq = segment
+            .iter()
+            .position(|&b| b == b'=')
+            .unwrap_or(segment.len());
+        Some((&segment[..eq], segment.get(eq + 1..).unwrap_or_default()))
+    })
+    .peekable();
     let mut own = own[..count].iter().copied().peekable();
     let mut first = true;
     loop {
