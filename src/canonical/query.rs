@@ -78,6 +78,42 @@ fn pairs<'q>(out: &mut InlineVec<(Part<'q>, Part<'q>), 32>, query: &'q [u8], tru
     }
 }
 
+/// Takes the `key=value` segment `rest` starts with when both parts are
+/// canonical as they are, leaving `rest` at the `&` after it (or empty);
+/// `None`, with `rest` unchanged, for a segment that needs rewriting (no
+/// `=`, or a byte to encode or re-encode).
+#[inline]
+fn canonical_pair<'q>(rest: &mut &'q [u8]) -> Option<(&'q [u8], &'q [u8])> {
+    let key_len = canonical_prefix_len(rest);
+    let Some((b'=', after)) = rest.get(key_len..).and_then(<[u8]>::split_first) else {
+        return None;
+    };
+    let (value, tail) = after.split_at(canonical_prefix_len(after));
+    if !matches!(tail.first(), None | Some(b'&')) {
+        return None;
+    }
+    let key = &rest[..key_len];
+    *rest = tail;
+    Some((key, value))
+}
+
+/// Splits the next segment off a query known to be canonical (no empty
+/// segment): its key and, after the first `=`, its value (`None` without
+/// one). The `&` that ends it is found 8 bytes at a time.
+#[inline]
+fn next_segment<'q>(rest: &mut &'q [u8]) -> Option<(&'q [u8], Option<&'q [u8]>)> {
+    if rest.is_empty() {
+        return None;
+    }
+    let end = find_byte(rest, b'&').unwrap_or(rest.len());
+    let segment = &rest[..end];
+    *rest = rest.get(end + 1..).unwrap_or_default();
+    Some(match segment.iter().position(|&b| b == b'=') {
+        Some(eq) => (&segment[..eq], Some(&segment[eq + 1..])),
+        None => (segment, None),
+    })
+}
+
 /// One `key=value` segment of a query, both parts canonical as they are:
 /// the key's first 8 bytes as one big-endian integer (zero-padded: a
 /// canonical key holds no zero byte, so integers order as the bytes do),
@@ -98,22 +134,13 @@ fn canonical_segments(query: &[u8]) -> Option<InlineVec<Segment, 32>> {
             rest = tail;
             continue;
         }
-        let key_len = canonical_prefix_len(rest);
-        let Some((b'=', after)) = rest.get(key_len..).and_then(<[u8]>::split_first) else {
-            return None;
-        };
-        let value_len = canonical_prefix_len(after);
-        let (start, eq) = (offset(rest)?, offset(&rest[key_len..])?);
+        let start = offset(rest)?;
+        let (key, _) = canonical_pair(&mut rest)?;
         let mut prefix = [0u8; 8];
-        let n = key_len.min(8);
-        prefix[..n].copy_from_slice(&rest[..n]);
-        rest = &after[value_len..];
+        let n = key.len().min(8);
+        prefix[..n].copy_from_slice(&key[..n]);
+        let eq = start + key.len() as u32;
         segments.push((u64::from_be_bytes(prefix), start, eq, offset(rest)?));
-        match rest.split_first() {
-            None => {}
-            Some((b'&', next)) => rest = next,
-            Some(_) => return None,
-        }
     }
     Some(segments)
 }
@@ -150,7 +177,7 @@ pub(crate) fn write_query<S: Sink + ?Sized>(sink: &mut S, query: &[u8], trusted_
         if write_merged(sink, theirs, ours) {
             return;
         }
-    } else if is_canonical_as_is(query, usize::MAX) {
+    } else if is_canonical_as_is(query) {
         sink.put(query);
         return;
     }
@@ -168,20 +195,17 @@ const OWN_PARAMS: usize = 8;
 /// Returns false, having written nothing, in any other case.
 fn write_merged<S: Sink + ?Sized>(sink: &mut S, theirs: &[u8], ours: &[u8]) -> bool {
     let theirs = theirs.strip_suffix(b"&").unwrap_or(theirs);
-    if !is_canonical_as_is(theirs, usize::MAX) {
+    if !is_canonical_as_is(theirs) {
         return false;
     }
     let mut own = [(&b""[..], &b""[..]); OWN_PARAMS];
     let mut count = 0;
     let mut rest = ours;
-    while !rest.is_empty() {
-        let end = find_byte(rest, b'&').unwrap_or(rest.len());
-        let segment = &rest[..end];
-        rest = rest.get(end + 1..).unwrap_or_default();
-        let Some(eq) = segment.iter().position(|&b| b == b'=') else {
+    while let Some((key, value)) = next_segment(&mut rest) {
+        let Some(value) = value else {
             return false;
         };
-        let pair = (&segment[..eq], &segment[eq + 1..]);
+        let pair = (key, value);
         if count == OWN_PARAMS || (count > 0 && own[count - 1] > pair) {
             return false;
         }
@@ -189,23 +213,11 @@ fn write_merged<S: Sink + ?Sized>(sink: &mut S, theirs: &[u8], ours: &[u8]) -> b
         count += 1;
     }
 
-    // Canonical as they are: every segment is `key=value`, none empty; a
-    // key holds no `&`, so the segment's end is found 8 bytes at a time.
+    // Canonical as they are: every segment is `key=value`, none empty.
     let mut rest = theirs;
-    let mut theirs = core::iter::from_fn(|| {
-        if rest.is_empty() {
-            return None;
-        }
-        let end = find_byte(rest, b'&').unwrap_or(rest.len());
-        let segment = &rest[..end];
-        rest = rest.get(end + 1..).unwrap_or_default();
-        let eq = segment
-            .iter()
-            .position(|&b| b == b'=')
-            .unwrap_or(segment.len());
-        Some((&segment[..eq], segment.get(eq + 1..).unwrap_or_default()))
-    })
-    .peekable();
+    let mut theirs =
+        core::iter::from_fn(|| next_segment(&mut rest).map(|(k, v)| (k, v.unwrap_or_default())))
+            .peekable();
     let mut own = own[..count].iter().copied().peekable();
     let mut first = true;
     loop {
@@ -235,37 +247,23 @@ fn write_merged<S: Sink + ?Sized>(sink: &mut S, theirs: &[u8], ours: &[u8]) -> b
 /// True when `query` is its own canonical form, as most clients send it
 /// (Neptune's `?query=...`): every segment is `key=value` with both parts
 /// canonically encoded, in sorted order. One pass, nothing collected.
-fn is_canonical_as_is(query: &[u8], trusted_from: usize) -> bool {
+fn is_canonical_as_is(query: &[u8]) -> bool {
     let mut previous: Option<(&[u8], &[u8])> = None;
     let mut rest = query;
     loop {
-        // Our own parameters need no scan for encoding, only their bounds.
-        let trusted = query.len() - rest.len() >= trusted_from;
-        let key_len = if trusted {
-            rest.iter().position(|&b| b == b'=').unwrap_or(rest.len())
-        } else {
-            canonical_prefix_len(rest)
-        };
-        // No `=` (or an empty segment): the canonical form differs.
-        let Some((b'=', after)) = rest.get(key_len..).and_then(<[u8]>::split_first) else {
+        // No `=`, a part to rewrite, or an empty segment: the canonical
+        // form differs.
+        let Some(pair) = canonical_pair(&mut rest) else {
             return query.is_empty();
         };
-        let key = &rest[..key_len];
-        let value_len = if trusted {
-            find_byte(after, b'&').unwrap_or(after.len())
-        } else {
-            canonical_prefix_len(after)
-        };
-        let (value, tail) = after.split_at(value_len);
         // Canonical parts sort as bytes: key first, then value.
-        if previous.is_some_and(|p| p > (key, value)) {
+        if previous.is_some_and(|p| p > pair) {
             return false;
         }
-        previous = Some((key, value));
-        match tail.split_first() {
+        previous = Some(pair);
+        match rest.split_first() {
             None => return true,
-            Some((b'&', next)) => rest = next,
-            Some(_) => return false,
+            Some((_, next)) => rest = next,
         }
     }
 }
@@ -361,7 +359,7 @@ mod tests {
                         ] {
                             let mut sorted = Vec::new();
                             write_sorted(&mut sorted, q.as_bytes(), usize::MAX);
-                            let as_is = is_canonical_as_is(q.as_bytes(), usize::MAX);
+                            let as_is = is_canonical_as_is(q.as_bytes());
                             assert_eq!(as_is, sorted == q.as_bytes(), "{q:?}");
                             assert_eq!(canonical(q).as_bytes(), sorted, "{q:?}");
                             checked += usize::from(as_is);
