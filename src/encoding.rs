@@ -85,18 +85,23 @@ const UNRESERVED: [bool; 256] = {
     table
 };
 
+/// Whether some byte of `word` is `needle`: the classic zero-byte test on
+/// `word ^ needle` repeated (may not say which byte).
+#[inline]
+fn word_has_byte(word: &[u8; 8], needle: u8) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let x = u64::from_ne_bytes(*word) ^ u64::from_ne_bytes([needle; 8]);
+    x.wrapping_sub(ONES) & !x & HIGHS != 0
+}
+
 /// Position of the first `needle` in `bytes`, eight bytes at a time (the
 /// session token in a presigned query is hundreds of bytes long).
 #[inline]
 pub(crate) fn find_byte(bytes: &[u8], needle: u8) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let pattern = u64::from_ne_bytes([needle; 8]);
     let (words, _) = bytes.as_chunks::<8>();
     for (i, word) in words.iter().enumerate() {
-        // A zero byte where `word` has `needle`: the classic test for one.
-        let x = u64::from_ne_bytes(*word) ^ pattern;
-        if x.wrapping_sub(ONES) & !x & HIGHS != 0 {
+        if word_has_byte(word, needle) {
             return word.iter().position(|&b| b == needle).map(|j| i * 8 + j);
         }
     }
@@ -111,14 +116,8 @@ pub(crate) fn find_byte(bytes: &[u8], needle: u8) -> Option<usize> {
 /// values, which rarely hold a space.
 #[inline]
 pub(crate) fn contains_byte(bytes: &[u8], needle: u8) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let pattern = u64::from_ne_bytes([needle; 8]);
     let (words, rest) = bytes.as_chunks::<8>();
-    words.iter().any(|word| {
-        let x = u64::from_ne_bytes(*word) ^ pattern;
-        x.wrapping_sub(ONES) & !x & HIGHS != 0
-    }) || rest.contains(&needle)
+    words.iter().any(|word| word_has_byte(word, needle)) || rest.contains(&needle)
 }
 
 /// `%XX` with uppercase hex, as SigV4 requires.
