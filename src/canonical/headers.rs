@@ -181,22 +181,17 @@ fn sort_keyed(entries: &mut [u32], headers: &[Header<'_>]) -> usize {
         records.push((name_key(headers[i as usize].0.as_bytes()), i));
     }
     let records = records.as_mut_slice();
-    records.sort_unstable();
-    // Names that share their first 24 bytes: order those runs by name.
-    let mut start = 0;
-    while start < records.len() {
-        let key = records[start].0;
-        let len = records[start..].iter().take_while(|r| r.0 == key).count();
-        if len > 1 {
-            records[start..start + len].sort_unstable_by(|a, b| {
-                headers[a.1 as usize]
-                    .0
-                    .cmp(headers[b.1 as usize].0)
-                    .then(a.1.cmp(&b.1))
-            });
-        }
-        start += len;
-    }
+    // Names that share their first 24 bytes are ordered by name.
+    super::sort_by_prefix(
+        records,
+        |r| r.0,
+        |a, b| {
+            headers[a.1 as usize]
+                .0
+                .cmp(headers[b.1 as usize].0)
+                .then(a.1.cmp(&b.1))
+        },
+    );
     let mut len = 0;
     let mut previous: Option<&(NameKey, u32)> = None;
     for (entry, record) in entries.iter_mut().zip(records.iter()) {

@@ -149,25 +149,13 @@ fn canonical_segments(query: &[u8]) -> Option<InlineVec<Segment, 32>> {
 /// value bytes): by key prefix, whole parts compared only where prefixes
 /// tie (keys sharing their first 8 bytes).
 fn sort_segments(query: &[u8], segments: &mut [Segment]) {
-    segments.sort_unstable();
     let whole = |&(_, start, eq, end): &Segment| {
         (
             &query[start as usize..eq as usize],
             &query[eq as usize + 1..end as usize],
         )
     };
-    let mut start = 0;
-    while start < segments.len() {
-        let prefix = segments[start].0;
-        let len = segments[start..]
-            .iter()
-            .take_while(|s| s.0 == prefix)
-            .count();
-        if len > 1 {
-            segments[start..start + len].sort_unstable_by(|a, b| whole(a).cmp(&whole(b)));
-        }
-        start += len;
-    }
+    super::sort_by_prefix(segments, |s| s.0, |a, b| whole(a).cmp(&whole(b)));
 }
 
 /// Writes the canonical form of `query` (without the leading `?`). Bytes
