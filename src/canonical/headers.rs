@@ -166,65 +166,135 @@ fn insertion_sort(entries: &mut [u32], less: impl Fn(u32, u32) -> bool) {
 /// keys cost more to build than the comparisons they save.
 const KEYED_SORT_FROM: usize = 12;
 
-/// A lowercase name's first 24 bytes as three big-endian words,
-/// zero-padded: orders as the names do (a name holds no zero byte), up to
-/// a tie between names that share 24 bytes.
-type NameKey = [u64; 3];
+/// A record of the keyed sort: eight bytes of a lowercase name as a
+/// big-endian word (zero-padded: names hold no zero byte, so words order as
+/// the bytes do) in the high half; the header's position in the low 32 bits,
+/// so equal words keep the headers' order; [`STARTS_GROUP`] once placed.
+type Record = u128;
+
+const RECORD_POSITION: Record = u32::MAX as Record;
+
+/// Set on a record whose name differs from the one before it.
+const STARTS_GROUP: Record = 1 << 32;
+
+/// Words of a name compared as integers before whole names are: past this
+/// many bytes, the few names that still tie are compared as slices.
+const KEYED_LEVELS: usize = 8;
 
 /// Sorts `entries` (all of `0..headers.len()`) by lowercase name, then
-/// position: as records of key and position, compared as integers, with
-/// whole names compared only among records whose keys tie. Marks groups as
-/// [`mark_groups`] does, by key, and returns the signed-headers length.
+/// position, as integer records: by the names' first eight bytes, then each
+/// run that ties by the next eight, and so on (most-significant-digit
+/// radix order, a comparison sort per digit). Marks groups as
+/// [`mark_groups`] does and returns the signed-headers length.
 fn sort_keyed(entries: &mut [u32], headers: &[Header<'_>]) -> usize {
-    let mut records: InlineVec<(NameKey, u32), 32> = InlineVec::new();
+    let mut records: InlineVec<Record, 32> = InlineVec::new();
     for &i in entries.iter() {
-        records.push((name_key(headers[i as usize].0.as_bytes()), i));
+        let word = name_word(headers[i as usize].0.as_bytes(), 0);
+        records.push(Record::from(word) << 64 | Record::from(i));
     }
     let records = records.as_mut_slice();
-    // Names that share their first 24 bytes are ordered by name.
-    super::sort_by_prefix(
-        records,
-        |r| r.0,
-        |a, b| {
-            headers[a.1 as usize]
-                .0
-                .cmp(headers[b.1 as usize].0)
-                .then(a.1.cmp(&b.1))
-        },
-    );
+    sort_level(records, headers, 0);
     let mut len = 0;
-    let mut previous: Option<&(NameKey, u32)> = None;
-    for (entry, record) in entries.iter_mut().zip(records.iter()) {
-        let name = headers[record.1 as usize].0;
-        // Equal keys of a name no longer than the key are equal names
-        // (names hold no zero byte); longer ones are compared whole.
-        let same = previous.is_some_and(|p| {
-            p.0 == record.0 && (name.len() <= 24 || headers[p.1 as usize].0 == name)
-        });
-        *entry = record.1;
-        if !same {
-            len += name.len() + 1;
+    for (entry, &record) in entries.iter_mut().zip(records.iter()) {
+        *entry = (record & RECORD_POSITION) as u32;
+        if record & STARTS_GROUP != 0 {
+            len += headers[*entry as usize].0.len() + 1;
             *entry |= GROUP_START;
         }
-        previous = Some(record);
     }
     len.saturating_sub(1)
 }
 
-fn name_key(name: &[u8]) -> NameKey {
-    let mut key = [0u64; 3];
-    for (word, at) in key.iter_mut().zip([0, 8, 16]) {
-        let rest = name.get(at..).unwrap_or_default();
-        *word = match rest.first_chunk::<8>() {
-            Some(bytes) => u64::from_be_bytes(*bytes),
-            None => {
-                let mut bytes = [0u8; 8];
-                bytes[..rest.len()].copy_from_slice(rest);
-                u64::from_be_bytes(bytes)
+/// Sorts `records`, whose names share their first `level` words, by word
+/// `level` (already in each record), then every run that ties there by the
+/// next word that tells its names apart; marks where names change.
+fn sort_level(records: &mut [Record], headers: &[Header<'_>], level: usize) {
+    let name = |record: Record| headers[(record & RECORD_POSITION) as usize].0.as_bytes();
+    sort_records(records);
+    let mut start = 0;
+    while start < records.len() {
+        let word = records[start] >> 64;
+        let len = 1 + records[start + 1..]
+            .iter()
+            .take_while(|&&r| r >> 64 == word)
+            .count();
+        let run = &mut records[start..start + len];
+        start += len;
+        // Names no longer than the words compared so far are equal when
+        // their words are. A run of names that tie on the next word too
+        // (a shared prefix such as `x-amz-meta-`) skips it without sorting.
+        let mut next = level + 1;
+        loop {
+            if len == 1 || run.iter().all(|&r| name(r).len() <= next * 8) {
+                run[0] |= STARTS_GROUP;
+                break;
             }
-        };
+            if next == KEYED_LEVELS {
+                sort_by_whole_names(run, name);
+                break;
+            }
+            for record in run.iter_mut() {
+                let word = name_word(name(*record), next);
+                *record = Record::from(word) << 64 | (*record & RECORD_POSITION);
+            }
+            let word = run[0] >> 64;
+            if run.iter().any(|&r| r >> 64 != word) {
+                sort_level(run, headers, next);
+                break;
+            }
+            next += 1;
+        }
     }
-    key
+}
+
+/// Last resort for names that tie on their first [`KEYED_LEVELS`] words.
+fn sort_by_whole_names<'h>(run: &mut [Record], name: impl Fn(Record) -> &'h [u8]) {
+    run.sort_unstable_by(|&a, &b| name(a).cmp(name(b)).then(a.cmp(&b)));
+    let mut previous: Option<&[u8]> = None;
+    for record in run.iter_mut() {
+        let this = name(*record);
+        if previous != Some(this) {
+            *record |= STARTS_GROUP;
+        }
+        previous = Some(this);
+    }
+}
+
+/// An insertion sort for the few records of one request: integers move
+/// cheaply, and it needs no setup.
+fn sort_records(records: &mut [Record]) {
+    if records.len() > 32 {
+        records.sort_unstable();
+        return;
+    }
+    for i in 1..records.len() {
+        let record = records[i];
+        let mut j = i;
+        while j > 0 && record < records[j - 1] {
+            records[j] = records[j - 1];
+            j -= 1;
+        }
+        records[j] = record;
+    }
+}
+
+/// Bytes `8 * level ..` of `name` as a big-endian word, zero-padded.
+#[inline]
+fn name_word(name: &[u8], level: usize) -> u64 {
+    let rest = name.get(level * 8..).unwrap_or_default();
+    if let Some(bytes) = rest.first_chunk::<8>() {
+        u64::from_be_bytes(*bytes)
+    } else if rest.is_empty() {
+        0
+    } else if let Some(last) = name.last_chunk::<8>() {
+        // Fewer than 8 bytes left of a longer name: its last eight bytes,
+        // shifted so the ones before `rest` fall off the top.
+        u64::from_be_bytes(*last) << (8 * (8 - rest.len()))
+    } else {
+        rest.iter()
+            .enumerate()
+            .fold(0, |word, (i, &b)| word | u64::from(b) << (56 - 8 * i))
+    }
 }
 
 /// Marks where each name starts in sorted `entries`, so later passes need
@@ -443,6 +513,10 @@ mod tests {
             "x-amz-meta-field",
             "x-amz-meta-field-long-n",
             "x-amz-meta-field-long-name-",
+            "abcdefg",
+            "abcdefghijklmno",
+            // Past the words compared as integers: sorted as whole names.
+            "x-amz-meta-a-name-so-long-that-it-shares-more-than-sixty-four-bytes-",
         ];
         let many = |n: usize| -> Vec<String> {
             (0..n)
@@ -459,6 +533,10 @@ mod tests {
             many(KEYED_SORT_FROM + 1),
             many(30),
             many(40),
+            // Long names, repeated, with short ones among them.
+            (0..20)
+                .map(|i| format!("{}{}", stems[(i % 2) * 8], (i * 7) % 3))
+                .collect(),
         ] {
             let n = names.len();
             let values: Vec<String> = (0..n).map(|i| format!("v{i}")).collect();
@@ -493,8 +571,14 @@ mod tests {
             reference.push('\n');
             assert_eq!(text, reference, "{n}");
         }
-        assert_eq!(name_key(b"ab")[0], u64::from_be_bytes(*b"ab\0\0\0\0\0\0"));
-        assert!(name_key(b"a") < name_key(b"a-"));
+        assert_eq!(name_word(b"ab", 0), u64::from_be_bytes(*b"ab\0\0\0\0\0\0"));
+        assert_eq!(
+            name_word(b"0123456789", 1),
+            u64::from_be_bytes(*b"89\0\0\0\0\0\0")
+        );
+        assert_eq!(name_word(b"01234567", 1), 0);
+        assert_eq!(name_word(b"0123", 3), 0);
+        assert!(name_word(b"a", 0) < name_word(b"a-", 0));
     }
 
     #[test]

@@ -283,29 +283,6 @@ impl fmt::Debug for CanonicalRequest<'_> {
     }
 }
 
-/// Sorts records that start with an integer prefix of the bytes they stand
-/// for (names, query keys): as wholes, which orders them by prefix, then
-/// each run of equal prefixes again by `cmp`, which compares the full bytes.
-fn sort_by_prefix<T: Ord, K: PartialEq>(
-    records: &mut [T],
-    prefix: impl Fn(&T) -> K,
-    mut cmp: impl FnMut(&T, &T) -> core::cmp::Ordering,
-) {
-    records.sort_unstable();
-    let mut start = 0;
-    while start < records.len() {
-        let first = prefix(&records[start]);
-        let len = records[start..]
-            .iter()
-            .take_while(|r| prefix(r) == first)
-            .count();
-        if len > 1 {
-            records[start..start + len].sort_unstable_by(&mut cmp);
-        }
-        start += len;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -155,7 +155,21 @@ fn sort_segments(query: &[u8], segments: &mut [Segment]) {
             &query[eq as usize + 1..end as usize],
         )
     };
-    super::sort_by_prefix(segments, |s| s.0, |a, b| whole(a).cmp(&whole(b)));
+    // As integers, which orders by prefix; then each run of equal prefixes
+    // by its keys and values.
+    segments.sort_unstable();
+    let mut start = 0;
+    while start < segments.len() {
+        let prefix = segments[start].0;
+        let len = segments[start..]
+            .iter()
+            .take_while(|s| s.0 == prefix)
+            .count();
+        if len > 1 {
+            segments[start..start + len].sort_unstable_by(|a, b| whole(a).cmp(&whole(b)));
+        }
+        start += len;
+    }
 }
 
 /// Writes the canonical form of `query` (without the leading `?`). Bytes
