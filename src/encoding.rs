@@ -120,6 +120,41 @@ pub(crate) fn contains_byte(bytes: &[u8], needle: u8) -> bool {
     words.iter().any(|word| word_has_byte(word, needle)) || rest.contains(&needle)
 }
 
+/// Position of the first of two neighbouring spaces in `bytes` (a run that
+/// canonical header values collapse), eight bytes at a time: windows
+/// overlap by one byte, so every neighbouring pair lies inside one.
+#[inline]
+pub(crate) fn find_double_space(bytes: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    while let Some(window) = bytes.get(at..).and_then(<[u8]>::first_chunk::<8>) {
+        let pairs = space_pairs(window);
+        if pairs != 0 {
+            return Some(at + (pairs.trailing_zeros() / 8) as usize);
+        }
+        at += 7;
+    }
+    // Fewer than eight bytes from `at`: the last eight, with the pairs that
+    // start before `at` (checked already) masked off.
+    if let Some(last) = bytes.last_chunk::<8>() {
+        let base = bytes.len() - 8;
+        let pairs = space_pairs(last) & (u64::MAX << (8 * (at - base)));
+        return (pairs != 0).then(|| base + (pairs.trailing_zeros() / 8) as usize);
+    }
+    bytes.windows(2).position(|pair| pair == b"  ")
+}
+
+/// For eight bytes read little-endian: 0x80 in byte `i` when bytes `i` and
+/// `i + 1` are both spaces. This zero-byte test is the exact form (no false
+/// positives from borrows, unlike [`word_has_byte`]'s), as neighbouring
+/// flags are combined.
+#[inline]
+fn space_pairs(window: &[u8; 8]) -> u64 {
+    const LOWS: u64 = u64::from_ne_bytes([0x7f; 8]);
+    let x = u64::from_le_bytes(*window) ^ u64::from_ne_bytes([b' '; 8]);
+    let spaces = !(((x & LOWS) + LOWS) | x | LOWS);
+    spaces & (spaces >> 8)
+}
+
 /// `%XX` with uppercase hex, as SigV4 requires.
 #[inline]
 pub(crate) const fn percent_triplet(b: u8) -> [u8; 3] {
@@ -327,6 +362,28 @@ mod tests {
         let mut out = Vec::new();
         write_reencoded(&mut out, s.as_bytes());
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn find_double_space_agrees_with_a_plain_scan() {
+        // Every placement of one and two spaces, among letters or among
+        // bytes that differ from a space in one bit, over lengths that
+        // cross the window edges.
+        for len in 0..40 {
+            for filler in [b'a', b' ' ^ 0x80, b' ' ^ 0x01, 0, 0xff] {
+                for a in 0..len {
+                    for b in a..len {
+                        let mut v = vec![filler; len];
+                        v[a] = b' ';
+                        v[b] = b' ';
+                        let plain = v.windows(2).position(|pair| pair == b"  ");
+                        assert_eq!(find_double_space(&v), plain, "{v:?}");
+                    }
+                }
+            }
+        }
+        assert_eq!(find_double_space(b"a  b  c"), Some(1));
+        assert_eq!(find_double_space(&[b' '; 20]), Some(0));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use core::cmp::Ordering;
 
-use crate::encoding::{contains_byte, Sink};
+use crate::encoding::{contains_byte, find_double_space, Sink};
 use crate::error::SigningError;
 use crate::inline_vec::InlineVec;
 
@@ -348,28 +348,18 @@ fn write_trimmed<S: Sink + ?Sized>(sink: &mut S, value: &[u8]) {
         .iter()
         .rposition(|b| !is_ows(b))
         .map_or(start, |i| i + 1);
-    let value = &value[start..end];
-    // Most values (media types, hosts) hold no space at all.
-    if !contains_byte(value, b' ') {
-        sink.put(value);
+    let mut rest = &value[start..end];
+    // Most values (media types, hosts, dates) hold no space at all.
+    if !contains_byte(rest, b' ') {
+        sink.put(rest);
         return;
     }
-
-    let mut run_start = 0;
-    let mut i = 0;
-    while i < value.len() {
-        if value[i] == b' ' && value.get(i + 1) == Some(&b' ') {
-            sink.put(&value[run_start..=i]);
-            i += 1;
-            while value.get(i) == Some(&b' ') {
-                i += 1;
-            }
-            run_start = i;
-        } else {
-            i += 1;
-        }
+    while let Some(at) = find_double_space(rest) {
+        sink.put(&rest[..=at]);
+        let run = rest[at..].iter().take_while(|&&b| b == b' ').count();
+        rest = &rest[at + run..];
     }
-    sink.put(&value[run_start..]);
+    sink.put(rest);
 }
 
 /// A value that [`write_trimmed`] leaves as it is: no space or tab at
