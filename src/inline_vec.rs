@@ -9,6 +9,7 @@ pub(crate) enum InlineVec<T: Copy + Default, const N: usize> {
 }
 
 impl<T: Copy + Default, const N: usize> InlineVec<T, N> {
+    #[inline]
     pub(crate) fn new() -> Self {
         Self::Inline {
             items: [T::default(); N],
@@ -16,6 +17,7 @@ impl<T: Copy + Default, const N: usize> InlineVec<T, N> {
         }
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, item: T) {
         match self {
             Self::Inline { items, len } if *len < N => {

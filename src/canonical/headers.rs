@@ -189,7 +189,7 @@ const KEYED_LEVELS: usize = 8;
 fn sort_keyed(entries: &mut [u32], headers: &[Header<'_>]) -> usize {
     let mut records: InlineVec<Record, 32> = InlineVec::new();
     for &i in entries.iter() {
-        let word = name_word(headers[i as usize].0.as_bytes(), 0);
+        let word = super::be_word(headers[i as usize].0.as_bytes(), 0);
         records.push(Record::from(word) << 64 | Record::from(i));
     }
     let records = records.as_mut_slice();
@@ -234,7 +234,7 @@ fn sort_level(records: &mut [Record], headers: &[Header<'_>], level: usize) {
                 break;
             }
             for record in run.iter_mut() {
-                let word = name_word(name(*record), next);
+                let word = super::be_word(name(*record), next);
                 *record = Record::from(word) << 64 | (*record & RECORD_POSITION);
             }
             let word = run[0] >> 64;
@@ -275,25 +275,6 @@ fn sort_records(records: &mut [Record]) {
             j -= 1;
         }
         records[j] = record;
-    }
-}
-
-/// Bytes `8 * level ..` of `name` as a big-endian word, zero-padded.
-#[inline]
-fn name_word(name: &[u8], level: usize) -> u64 {
-    let rest = name.get(level * 8..).unwrap_or_default();
-    if let Some(bytes) = rest.first_chunk::<8>() {
-        u64::from_be_bytes(*bytes)
-    } else if rest.is_empty() {
-        0
-    } else if let Some(last) = name.last_chunk::<8>() {
-        // Fewer than 8 bytes left of a longer name: its last eight bytes,
-        // shifted so the ones before `rest` fall off the top.
-        u64::from_be_bytes(*last) << (8 * (8 - rest.len()))
-    } else {
-        rest.iter()
-            .enumerate()
-            .fold(0, |word, (i, &b)| word | u64::from(b) << (56 - 8 * i))
     }
 }
 
@@ -561,14 +542,6 @@ mod tests {
             reference.push('\n');
             assert_eq!(text, reference, "{n}");
         }
-        assert_eq!(name_word(b"ab", 0), u64::from_be_bytes(*b"ab\0\0\0\0\0\0"));
-        assert_eq!(
-            name_word(b"0123456789", 1),
-            u64::from_be_bytes(*b"89\0\0\0\0\0\0")
-        );
-        assert_eq!(name_word(b"01234567", 1), 0);
-        assert_eq!(name_word(b"0123", 3), 0);
-        assert!(name_word(b"a", 0) < name_word(b"a-", 0));
     }
 
     #[test]

@@ -283,6 +283,27 @@ impl fmt::Debug for CanonicalRequest<'_> {
     }
 }
 
+/// Bytes `8 * index ..` of `bytes` as a big-endian word, zero-padded: for
+/// names and keys, which hold no zero byte, words order as the bytes do, so
+/// sorting integers sorts the text.
+#[inline]
+fn be_word(bytes: &[u8], index: usize) -> u64 {
+    let rest = bytes.get(index * 8..).unwrap_or_default();
+    if let Some(word) = rest.first_chunk::<8>() {
+        u64::from_be_bytes(*word)
+    } else if rest.is_empty() {
+        0
+    } else if let Some(last) = bytes.last_chunk::<8>() {
+        // Fewer than 8 bytes left of a longer string: its last eight bytes,
+        // shifted so the ones before `rest` fall off the top.
+        u64::from_be_bytes(*last) << (8 * (8 - rest.len()))
+    } else {
+        rest.iter()
+            .enumerate()
+            .fold(0, |word, (i, &b)| word | u64::from(b) << (56 - 8 * i))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,6 +317,30 @@ mod tests {
                 Err(SigningError::InvalidMethod { .. })
             ));
         }
+    }
+
+    #[test]
+    fn be_word_orders_as_the_bytes_do() {
+        let word = |text: &[u8; 8]| u64::from_be_bytes(*text);
+        assert_eq!(be_word(b"ab", 0), word(b"ab\0\0\0\0\0\0"));
+        assert_eq!(be_word(b"0123456789", 0), word(b"01234567"));
+        assert_eq!(be_word(b"0123456789", 1), word(b"89\0\0\0\0\0\0"));
+        assert_eq!(be_word(b"0123456789abcdefXY", 2), word(b"XY\0\0\0\0\0\0"));
+        assert_eq!(be_word(b"01234567", 1), 0);
+        assert_eq!(be_word(b"0123", 3), 0);
+        assert_eq!(be_word(b"", 0), 0);
+        // Every length up to 20, both ways of padding a short tail.
+        for len in 0..20 {
+            let text: Vec<u8> = (0..len as u8).map(|i| b'a' + i).collect();
+            for index in 0..3 {
+                let mut padded = [0u8; 8];
+                let rest = text.get(index * 8..).unwrap_or_default();
+                let n = rest.len().min(8);
+                padded[..n].copy_from_slice(&rest[..n]);
+                assert_eq!(be_word(&text, index), word(&padded), "{len} {index}");
+            }
+        }
+        assert!(be_word(b"a", 0) < be_word(b"a-", 0));
     }
 
     #[test]

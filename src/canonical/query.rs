@@ -120,13 +120,14 @@ fn next_segment<'q>(rest: &mut &'q [u8]) -> Option<(&'q [u8], Option<&'q [u8]>)>
 /// then the segment's start, its `=` and its end in the query.
 type Segment = (u64, u32, u32, u32);
 
-/// The segments of a query whose every non-empty segment is `key=value`
-/// with both parts canonical, in query order; `None` for any other query.
-/// One pass; nothing is re-encoded or copied.
-fn canonical_segments(query: &[u8]) -> Option<InlineVec<Segment, 32>> {
+/// Collects into `segments` the segments of a query whose every non-empty
+/// segment is `key=value` with both parts canonical, in query order, and
+/// returns true; false (with `segments` partly filled) for any other query.
+/// One pass; nothing is re-encoded or copied. (Filled in place: a moved
+/// `InlineVec` is a copy of all its slots.)
+fn canonical_segments(query: &[u8], segments: &mut InlineVec<Segment, 32>) -> bool {
     // Offsets fit in u32: `http` caps a URI at 64 KiB.
     let offset = |rest: &[u8]| u32::try_from(query.len() - rest.len()).ok();
-    let mut segments = InlineVec::new();
     let mut rest = query;
     while let Some((&first, tail)) = rest.split_first() {
         if first == b'&' {
@@ -134,15 +135,18 @@ fn canonical_segments(query: &[u8]) -> Option<InlineVec<Segment, 32>> {
             rest = tail;
             continue;
         }
-        let start = offset(rest)?;
-        let (key, _) = canonical_pair(&mut rest)?;
-        let mut prefix = [0u8; 8];
-        let n = key.len().min(8);
-        prefix[..n].copy_from_slice(&key[..n]);
-        let eq = start + key.len() as u32;
-        segments.push((u64::from_be_bytes(prefix), start, eq, offset(rest)?));
+        let Some(start) = offset(rest) else {
+            return false;
+        };
+        let Some((key, _)) = canonical_pair(&mut rest) else {
+            return false;
+        };
+        let (Some(eq), Some(end)) = (u32::try_from(key.len()).ok(), offset(rest)) else {
+            return false;
+        };
+        segments.push((super::be_word(key, 0), start, start + eq, end));
     }
-    Some(segments)
+    true
 }
 
 /// Sorts canonical segments as SigV4 orders parameters (key bytes, then
@@ -275,7 +279,8 @@ fn is_canonical_as_is(query: &[u8]) -> bool {
 /// as segments and each written in one piece.
 #[inline(never)]
 fn write_sorted<S: Sink + ?Sized>(sink: &mut S, query: &[u8], trusted_from: usize) {
-    if let Some(mut segments) = canonical_segments(query) {
+    let mut segments = InlineVec::new();
+    if canonical_segments(query, &mut segments) {
         let segments = segments.as_mut_slice();
         sort_segments(query, segments);
         for (i, &(_, start, _, end)) in segments.iter().enumerate() {
@@ -445,7 +450,11 @@ mod tests {
         segments.reverse();
         segments.push(segments[3].clone());
         let query = segments.join("&") + "&&";
-        let mut found = canonical_segments(query.as_bytes()).expect("all canonical");
+        let mut found = InlineVec::new();
+        assert!(
+            canonical_segments(query.as_bytes(), &mut found),
+            "all canonical"
+        );
         assert_eq!(found.as_slice().len(), segments.len());
         sort_segments(query.as_bytes(), found.as_mut_slice());
         let by_prefix: Vec<&str> = found
@@ -482,10 +491,16 @@ mod tests {
             "a=1&%zz=2",
             "a b=1",
         ] {
-            assert!(canonical_segments(query.as_bytes()).is_none(), "{query}");
+            assert!(
+                !canonical_segments(query.as_bytes(), &mut InlineVec::new()),
+                "{query}"
+            );
         }
         for query in ["", "&", "a=", "=", "b=2&a=1", "a=1&&b=%2F"] {
-            assert!(canonical_segments(query.as_bytes()).is_some(), "{query}");
+            assert!(
+                canonical_segments(query.as_bytes(), &mut InlineVec::new()),
+                "{query}"
+            );
         }
         assert_eq!(canonical("b=2&&a=1&=x&a="), "=x&a=&a=1&b=2");
     }
