@@ -23,6 +23,7 @@ use crate::sha256::Sha256Stream;
 
 pub(crate) use headers::is_token;
 pub use headers::Header;
+pub(crate) use query::OwnParam;
 
 /// A request in the neutral shape the SigV4 core needs: no `http` types, so
 /// other SDK layers can embed it.
@@ -71,9 +72,9 @@ pub struct CanonicalRequest<'a> {
     path: &'a str,
     /// As it appears in the URI; bytes, since presigning builds it as such.
     query: &'a [u8],
-    /// Query bytes from here on were written canonical by this crate
-    /// (presigning's parameters); `usize::MAX` when there are none.
-    query_trusted_from: usize,
+    /// Presigning's own parameters at the end of `query`, written
+    /// canonical and sorted by this crate; empty for a caller's query.
+    own_params: &'a [OwnParam],
     headers: &'a [Header<'a>],
     order: headers::Order,
     payload_hash: &'a PayloadHash,
@@ -110,7 +111,7 @@ impl<'a> CanonicalRequest<'a> {
             method,
             path,
             query: query.as_bytes(),
-            query_trusted_from: usize::MAX,
+            own_params: &[],
             headers,
             order: headers::sort(headers)?,
             payload_hash,
@@ -133,7 +134,7 @@ impl<'a> CanonicalRequest<'a> {
             method,
             path,
             query: query.as_bytes(),
-            query_trusted_from: usize::MAX,
+            own_params: &[],
             headers,
             order: headers::sort_valid(headers, true),
             payload_hash,
@@ -171,12 +172,13 @@ impl<'a> CanonicalRequest<'a> {
     }
 
     /// The same request with another query (presigning adds its parameters
-    /// after the signed headers are known), whose bytes from `trusted_from`
-    /// on this crate wrote in canonical form: they are not scanned again.
-    pub(crate) fn with_query(self, query: &'a [u8], trusted_from: usize) -> Self {
+    /// after the signed headers are known), ending in presigning's own
+    /// parameters, `own`, which this crate wrote canonical and sorted: they
+    /// are not scanned again.
+    pub(crate) fn with_query(self, query: &'a [u8], own: &'a [OwnParam]) -> Self {
         Self {
             query,
-            query_trusted_from: trusted_from,
+            own_params: own,
             ..self
         }
     }
@@ -249,7 +251,7 @@ impl<'a> CanonicalRequest<'a> {
         sink.put(b"\n");
         path::write_path(sink, self.path, self.normalize_path, self.uri_encoding);
         sink.put(b"\n");
-        query::write_query(sink, self.query, self.query_trusted_from);
+        query::write_query(sink, self.query, self.own_params);
         sink.put(b"\n");
         headers::write_canonical_headers(sink, self.headers, &self.order);
         sink.put(b"\n");

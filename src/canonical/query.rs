@@ -120,6 +120,38 @@ fn next_segment<'q>(rest: &mut &'q [u8]) -> Option<(&'q [u8], Option<&'q [u8]>)>
 /// then the segment's start, its `=` and its end in the query.
 type Segment = (u64, u32, u32, u32);
 
+/// What presigning promises of its own parameters: they fill `query` from
+/// the first key on, joined by `&`, each `key=value` canonical with a
+/// non-empty key, in sorted order. (No allocation: debug builds check it
+/// on every presign, and the allocation budget test runs those.)
+fn own_params_hold(query: &[u8], own: &[OwnParam]) -> bool {
+    let Some(first) = own.first() else {
+        return true;
+    };
+    let mut at = first.key;
+    let mut previous: Option<(&[u8], &[u8])> = None;
+    for param in own {
+        let &OwnParam { key, eq, end } = param;
+        let (Some(k), Some(b"="), Some(v)) = (
+            query.get(key..eq),
+            query.get(eq..eq + 1),
+            query.get(eq + 1..end),
+        ) else {
+            return false;
+        };
+        let canonical = !k.is_empty() && is_canonically_encoded(k) && is_canonically_encoded(v);
+        if key != at || !canonical || previous.is_some_and(|p| p > (k, v)) {
+            return false;
+        }
+        previous = Some((k, v));
+        at = end + 1;
+        if end < query.len() && query[end] != b'&' {
+            return false;
+        }
+    }
+    at == query.len() + 1
+}
+
 /// Collects into `segments` the segments of a query whose every non-empty
 /// segment is `key=value` with both parts canonical, in query order, and
 /// returns true; false (with `segments` partly filled) for any other query.
@@ -176,47 +208,55 @@ fn sort_segments(query: &[u8], segments: &mut [Segment]) {
     }
 }
 
-/// Writes the canonical form of `query` (without the leading `?`). Bytes
-/// from `trusted_from` on (`usize::MAX`: none) are known to be canonical.
-pub(crate) fn write_query<S: Sink + ?Sized>(sink: &mut S, query: &[u8], trusted_from: usize) {
-    if let Some((theirs, ours)) = query.split_at_checked(trusted_from) {
-        if write_merged(sink, theirs, ours) {
-            return;
-        }
-    } else if is_canonical_as_is(query) {
-        sink.put(query);
-        return;
-    }
-    write_sorted(sink, query, trusted_from);
+/// Where one of presigning's own parameters lies in its query: offsets of
+/// the key's first byte, of the `=` and of the end (the `&` after it, or
+/// the query's end). Presigning writes these parameters canonical and
+/// sorted, and records where each lies as it writes it, so they are neither
+/// split nor checked again here.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct OwnParam {
+    pub(crate) key: usize,
+    pub(crate) eq: usize,
+    pub(crate) end: usize,
 }
 
-/// The most parameters of our own [`write_merged`] takes (presigning adds
-/// six).
-const OWN_PARAMS: usize = 8;
+impl OwnParam {
+    fn key_value<'q>(&self, query: &'q [u8]) -> (&'q [u8], &'q [u8]) {
+        (&query[self.key..self.eq], &query[self.eq + 1..self.end])
+    }
+}
+
+/// Writes the canonical form of `query` (without the leading `?`). `own`
+/// lists presigning's parameters, which fill the query from the first one's
+/// key on (none when the query is the caller's alone).
+pub(crate) fn write_query<S: Sink + ?Sized>(sink: &mut S, query: &[u8], own: &[OwnParam]) {
+    match own.first() {
+        Some(first) => {
+            let theirs = &query[..first.key];
+            if !write_merged(sink, theirs, query, own) {
+                write_sorted(sink, query, first.key);
+            }
+        }
+        None if is_canonical_as_is(query) => sink.put(query),
+        None => write_sorted(sink, query, usize::MAX),
+    }
+}
 
 /// Presigning's query: the caller's parameters (`theirs`, each followed by
-/// `&`), then ours, canonical and, as presigning writes them, sorted. When
-/// the caller's are canonical as they are, the two sorted runs are merged
-/// as they are written: nothing is re-scanned for encoding, nothing sorted.
-/// Returns false, having written nothing, in any other case.
-fn write_merged<S: Sink + ?Sized>(sink: &mut S, theirs: &[u8], ours: &[u8]) -> bool {
+/// `&`), then presigning's own (`own`, in `query`). When the caller's are
+/// canonical as they are, the two sorted runs are merged as they are
+/// written: nothing is re-scanned for encoding, nothing sorted. Returns
+/// false, having written nothing, in any other case.
+fn write_merged<S: Sink + ?Sized>(
+    sink: &mut S,
+    theirs: &[u8],
+    query: &[u8],
+    own: &[OwnParam],
+) -> bool {
+    debug_assert!(own_params_hold(query, own), "presigning's own parameters");
     let theirs = theirs.strip_suffix(b"&").unwrap_or(theirs);
     if !is_canonical_as_is(theirs) {
         return false;
-    }
-    let mut own = [(&b""[..], &b""[..]); OWN_PARAMS];
-    let mut count = 0;
-    let mut rest = ours;
-    while let Some((key, value)) = next_segment(&mut rest) {
-        let Some(value) = value else {
-            return false;
-        };
-        let pair = (key, value);
-        if count == OWN_PARAMS || (count > 0 && own[count - 1] > pair) {
-            return false;
-        }
-        own[count] = pair;
-        count += 1;
     }
 
     // Canonical as they are: every segment is `key=value`, none empty.
@@ -224,7 +264,7 @@ fn write_merged<S: Sink + ?Sized>(sink: &mut S, theirs: &[u8], ours: &[u8]) -> b
     let mut theirs =
         core::iter::from_fn(|| next_segment(&mut rest).map(|(k, v)| (k, v.unwrap_or_default())))
             .peekable();
-    let mut own = own[..count].iter().copied().peekable();
+    let mut own = own.iter().map(|param| param.key_value(query)).peekable();
     let mut first = true;
     loop {
         let take_theirs = match (theirs.peek(), own.peek()) {
@@ -311,16 +351,33 @@ mod tests {
 
     fn canonical(query: &str) -> String {
         let mut out = Vec::new();
-        write_query(&mut out, query.as_bytes(), usize::MAX);
+        write_query(&mut out, query.as_bytes(), &[]);
         String::from_utf8(out).unwrap()
+    }
+
+    /// Where the `key=value` segments of `query` from byte `from` on lie,
+    /// as presigning notes its own parameters.
+    fn own_params(query: &str, from: usize) -> Vec<OwnParam> {
+        let mut params = Vec::new();
+        let mut key = from;
+        for segment in query[from..].split('&') {
+            let eq = key + segment.find('=').expect("key=value");
+            params.push(OwnParam {
+                key,
+                eq,
+                end: key + segment.len(),
+            });
+            key += segment.len() + 1;
+        }
+        params
     }
 
     #[test]
     fn trusted_tail_is_written_as_is_and_sorted_with_the_rest() {
-        let query = "z=a+b&X-Amz-Date=20150830T123600Z&X-Amz-Algorithm=AWS4-HMAC-SHA256";
+        let query = "z=a+b&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20150830T123600Z";
         let from = query.find("X-Amz").unwrap();
         let mut out = Vec::new();
-        write_query(&mut out, query.as_bytes(), from);
+        write_query(&mut out, query.as_bytes(), &own_params(query, from));
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20150830T123600Z&z=a%2Bb"
@@ -405,20 +462,44 @@ mod tests {
             let from = theirs.len();
             let mut sorted = Vec::new();
             write_sorted(&mut sorted, query.as_bytes(), from);
+            let own = own_params(&query, from);
             let mut out = Vec::new();
-            write_query(&mut out, query.as_bytes(), from);
+            write_query(&mut out, query.as_bytes(), &own);
             assert_eq!(out, sorted, "{query}");
             let mut probe = Vec::new();
-            if write_merged(&mut probe, theirs.as_bytes(), ours.as_bytes()) {
+            if write_merged(&mut probe, theirs.as_bytes(), query.as_bytes(), &own) {
                 merged += 1;
             } else {
                 assert!(probe.is_empty(), "wrote before giving up: {query}");
             }
         }
         assert!(merged >= 8, "{merged}");
-        // Our own parameters out of order: not merged, still canonical.
-        let unsorted = "X-Amz-Date=1&X-Amz-Algorithm=2";
-        assert!(!write_merged(&mut Vec::new(), b"a=1&", unsorted.as_bytes()));
+    }
+
+    /// The debug check on presigning's notes rejects notes that do not
+    /// match the query.
+    #[test]
+    fn own_params_are_checked() {
+        let query = "a=1&X-Amz-Algorithm=A&X-Amz-Date=1";
+        let own = own_params(query, 4);
+        assert!(own_params_hold(query.as_bytes(), &own));
+        assert!(own_params_hold(b"", &[]));
+        // Out of order, not starting where noted, an `=` missed, a part
+        // not canonical, or not reaching the end of the query.
+        let unsorted = "a=1&X-Amz-Date=1&X-Amz-Algorithm=A";
+        assert!(!own_params_hold(
+            unsorted.as_bytes(),
+            &own_params(unsorted, 4)
+        ));
+        let mut shifted = own.clone();
+        shifted[1].key += 1;
+        assert!(!own_params_hold(query.as_bytes(), &shifted));
+        let mut no_eq = own.clone();
+        no_eq[0].eq -= 1;
+        assert!(!own_params_hold(query.as_bytes(), &no_eq));
+        let raw = "X-Amz-Date=a b";
+        assert!(!own_params_hold(raw.as_bytes(), &own_params(raw, 0)));
+        assert!(!own_params_hold(query.as_bytes(), &own[..1]));
     }
 
     /// Canonical segments are ordered by integer key prefixes; that order

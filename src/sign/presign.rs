@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 use super::headers::X_AMZ_SECURITY_TOKEN;
 use super::host::missing_host;
 use super::{check_expiry, Explanation, Signer, MAX_PRESIGN_EXPIRY};
-use crate::canonical::{CanonicalRequest, Header};
+use crate::canonical::{CanonicalRequest, Header, OwnParam};
 use crate::credentials::{Credentials, CredentialsRef};
 use crate::encoding::{write_encoded, Sink};
 use crate::error::{InvalidInput, SigningError};
@@ -115,12 +115,13 @@ fn with_canonical<B, R>(
         }
     }
     // Everything from here on is written canonical (unreserved bytes bare,
-    // the rest `%XX`), so canonicalization need not scan it again.
-    let ours_from = pq.len() - query_start;
+    // the rest `%XX`) and sorted, and where each parameter lies is noted:
+    // canonicalization merges them with the caller's, unscanned.
+    let mut own = OwnParams::new(query_start);
     let scope = signer.scope(time);
-    pq.put(b"X-Amz-Algorithm=");
+    own.start(&mut pq, "X-Amz-Algorithm");
     pq.put(ALGORITHM.as_bytes());
-    pq.put(b"&X-Amz-Credential=");
+    own.start(&mut pq, "X-Amz-Credential");
     write_encoded(&mut pq, credentials.access_key_id().as_bytes(), false);
     for part in [
         scope.date(),
@@ -131,22 +132,70 @@ fn with_canonical<B, R>(
         pq.put(b"%2F");
         pq.put(part.as_bytes());
     }
-    pq.put(b"&X-Amz-Date=");
+    own.start(&mut pq, "X-Amz-Date");
     pq.put(time.amz_bytes());
-    pq.put(b"&X-Amz-Expires=");
+    own.start(&mut pq, "X-Amz-Expires");
     put_decimal(&mut pq, seconds);
-    // In sorted order, so canonicalization merges them with the caller's
-    // parameters instead of sorting the whole query.
     if let (Some(token), SessionTokenMode::Signed) = (token, settings.session_token) {
-        pq.put(b"&X-Amz-Security-Token=");
+        own.start(&mut pq, "X-Amz-Security-Token");
         put_encoded_token(&mut pq, credentials, token);
     }
-    pq.put(b"&X-Amz-SignedHeaders=");
+    own.start(&mut pq, "X-Amz-SignedHeaders");
     // Straight into the query, encoded (`;` is `%3B`): no buffer in between.
     canonical.write_signed_headers(&mut Encoding(&mut pq));
+    own.finish(&pq);
 
-    let result = f(&canonical.with_query(&pq[query_start..], ours_from));
+    let result = f(&canonical.with_query(&pq[query_start..], own.as_slice()));
     Ok((result, pq))
+}
+
+/// Presigning's own parameters (all but the signature), in the order they
+/// are written, which is sorted order; where each lies in the query.
+struct OwnParams {
+    params: [OwnParam; 6],
+    count: usize,
+    query_start: usize,
+}
+
+impl OwnParams {
+    fn new(query_start: usize) -> Self {
+        Self {
+            params: [OwnParam::default(); 6],
+            count: 0,
+            query_start,
+        }
+    }
+
+    /// Ends the parameter before (if any) and writes `[&]key=`.
+    fn start(&mut self, pq: &mut Vec<u8>, key: &str) {
+        self.finish(pq);
+        if self.count > 0 {
+            pq.put(b"&");
+        }
+        let at = pq.len() - self.query_start;
+        pq.put(key.as_bytes());
+        pq.put(b"=");
+        // Six at most; `params` holds exactly that many.
+        if let Some(param) = self.params.get_mut(self.count) {
+            *param = OwnParam {
+                key: at,
+                eq: at + key.len(),
+                end: at + key.len() + 1,
+            };
+            self.count += 1;
+        }
+    }
+
+    /// Ends the last parameter where `pq` ends now.
+    fn finish(&mut self, pq: &[u8]) {
+        if let Some(last) = self.count.checked_sub(1) {
+            self.params[last].end = pq.len() - self.query_start;
+        }
+    }
+
+    fn as_slice(&self) -> &[OwnParam] {
+        &self.params[..self.count]
+    }
 }
 
 thread_local! {
