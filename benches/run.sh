@@ -5,7 +5,8 @@
 #
 # Steps: machine info; criterion benches `signing` (W1..W5, sigv4 vs
 # aws-sigv4 vs floor, and the two-thread case) and `stages`; the allocation
-# table (`alloc_count`); the allocation budget test; and, if valgrind is
+# table (`alloc_count`); time and page faults by batch size
+# (`batch_faults`); the allocation budget test; and, if valgrind is
 # installed, callgrind instruction counts per W1 signature. Raw outputs and
 # a summary (summary.md, the tables of RESULTS.md) go to $OUT
 # (default target/bench-results). Needs python3 for the summary.
@@ -38,6 +39,7 @@ cargo bench --bench signing -- --warm-up-time "$WARMUP" --measurement-time "$MEA
 cargo bench --bench stages -- --warm-up-time "$WARMUP" --measurement-time "$MEASURE" |
     tee "$OUT/stages.txt"
 cargo bench --bench alloc_count | tee "$OUT/alloc_count.txt"
+cargo bench --bench batch_faults | tee "$OUT/batch_faults.txt"
 cargo test --test alloc_budget 2>&1 | tee "$OUT/alloc_budget.txt" || true
 
 : >"$OUT/callgrind.txt"
@@ -113,6 +115,9 @@ lines += ["", "| stage | W1 median | W5 median |", "|---|---:|---:|"]
 for stage in ["payload_hash", "canonical_request_hash", "string_to_sign", "key_derive_cold",
               "key_cached", "signature", "cache_sign", "core_total", "signer_sign"]:
     lines.append(f"| {stage} | {fmt(median('stages_W1', stage))} | {fmt(median('stages_W5', stage))} |")
+lines += ["", "Batch size and page faults (`batch_faults`; the criterion benches use 8):", ""]
+with open(os.path.join(out, "batch_faults.txt")) as f:
+    lines += [line.rstrip("\n") for line in f if line.startswith("|")]
 text = "\n".join(lines) + "\n"
 with open(os.path.join(out, "summary.md"), "w") as f:
     f.write(text)

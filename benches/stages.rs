@@ -121,7 +121,7 @@ fn stages(c: &mut Criterion) {
                     let signature = common::sign_ours(&signer, &creds, time, None, &mut request);
                     (signature, request)
                 },
-                BatchSize::SmallInput,
+                BatchSize::NumIterations(common::BATCH),
             );
         });
         group.finish();

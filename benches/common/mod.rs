@@ -60,6 +60,12 @@ pub const SERVICE: &str = "neptune-db";
 pub const HOST: &str = "my-cluster.cluster-abc.us-east-1.neptune.amazonaws.com:8182";
 /// How long the presigned W4 URL stays valid.
 pub const PRESIGN_EXPIRY: Duration = Duration::from_secs(900);
+
+/// Requests cloned per criterion batch (`BatchSize::NumIterations`): few
+/// enough that the signed requests of a batch, freed together, never reach
+/// glibc's heap trim threshold, so a batch is not timing page faults (see
+/// `benches/batch_faults.rs`, which measures them per batch size).
+pub const BATCH: u64 = 8;
 /// The W1 query (already percent-encoded, as it appears in the URI).
 pub const W1_QUERY: &str =
     "query=SELECT%20%3Fs%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D%20LIMIT%2010";
