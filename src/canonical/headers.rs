@@ -4,6 +4,7 @@
 //! are signed as they are.
 
 use core::cmp::Ordering;
+use std::cell::RefCell;
 
 use crate::encoding::{contains_byte, find_double_space, Sink};
 use crate::error::SigningError;
@@ -98,7 +99,120 @@ pub(crate) fn sort(headers: &[Header<'_>]) -> Result<Order, SigningError> {
 /// Sorts headers already known to be valid: names that are tokens (all
 /// lowercase when `lowercase`), values without CR, LF or NUL, fewer than
 /// 2^31 of them. Headers taken from `http` types are all of that.
+///
+/// The order depends on the names alone, and a client sends the same names
+/// in the same order call after call: each thread keeps the last names it
+/// sorted (see [`OrderMemo`]) and reuses their order when they come again,
+/// at the cost of comparing the names.
 pub(crate) fn sort_valid(headers: &[Header<'_>], lowercase: bool) -> Order {
+    if headers.len() < MEMO_FROM || headers.len() > MEMO_UP_TO {
+        return sort_fresh(headers, lowercase);
+    }
+    let memoized = LAST_ORDER.try_with(|memo| {
+        // Taken already: a sort inside a sort cannot happen, but a miss
+        // costs only the sort.
+        let mut memo = memo.try_borrow_mut().ok()?;
+        if let Some(order) = memo.order_for(headers, lowercase) {
+            debug_assert!(
+                order.entries.as_slice() == sort_fresh(headers, lowercase).entries.as_slice(),
+                "a remembered order is the order"
+            );
+            return Some(order);
+        }
+        let order = sort_fresh(headers, lowercase);
+        memo.remember(headers, &order);
+        Some(order)
+    });
+    match memoized {
+        Ok(Some(order)) => order,
+        _ => sort_fresh(headers, lowercase),
+    }
+}
+
+/// Fewer headers than this sort faster than their names compare.
+const MEMO_FROM: usize = 4;
+
+/// More headers than this are sorted afresh each time: the memo stays
+/// small and its order fits [`Order`]'s inline entries.
+const MEMO_UP_TO: usize = 32;
+
+/// Names longer than this in all are not remembered.
+const MEMO_NAME_BYTES: usize = 2048;
+
+thread_local! {
+    /// The header names this thread last sorted, and their order.
+    static LAST_ORDER: RefCell<OrderMemo> = const { RefCell::new(OrderMemo::new()) };
+}
+
+/// A set of header names (in the order given) and the [`Order`] sorting
+/// gave them. Header names are not secret; values are never kept.
+struct OrderMemo {
+    /// The names, one after another.
+    names: Vec<u8>,
+    /// Where each name ends in `names`.
+    ends: Vec<u32>,
+    /// [`Order`] entries, group marks included.
+    entries: Vec<u32>,
+    signed_headers_len: usize,
+}
+
+impl OrderMemo {
+    const fn new() -> Self {
+        Self {
+            names: Vec::new(),
+            ends: Vec::new(),
+            entries: Vec::new(),
+            signed_headers_len: 0,
+        }
+    }
+
+    /// The remembered order, when `headers` carry exactly the remembered
+    /// names in the remembered order. (Whether all are lowercase follows
+    /// from the names.)
+    fn order_for(&self, headers: &[Header<'_>], lowercase: bool) -> Option<Order> {
+        if self.ends.len() != headers.len() {
+            return None;
+        }
+        let mut start = 0;
+        for ((name, _), &end) in headers.iter().zip(&self.ends) {
+            let end = end as usize;
+            if self.names.get(start..end) != Some(name.as_bytes()) {
+                return None;
+            }
+            start = end;
+        }
+        let mut entries = InlineVec::new();
+        for &entry in &self.entries {
+            entries.push(entry);
+        }
+        Some(Order {
+            entries,
+            lowercase,
+            clean_from: usize::MAX,
+            signed_headers_len: self.signed_headers_len,
+        })
+    }
+
+    /// Keeps `headers`' names and their `order`, in place of the last.
+    fn remember(&mut self, headers: &[Header<'_>], order: &Order) {
+        self.names.clear();
+        self.ends.clear();
+        self.entries.clear();
+        let total: usize = headers.iter().map(|(name, _)| name.len()).sum();
+        if total > MEMO_NAME_BYTES {
+            return;
+        }
+        for (name, _) in headers {
+            self.names.extend_from_slice(name.as_bytes());
+            // At most MEMO_NAME_BYTES.
+            self.ends.push(self.names.len() as u32);
+        }
+        self.entries.extend_from_slice(order.entries.as_slice());
+        self.signed_headers_len = order.signed_headers_len;
+    }
+}
+
+fn sort_fresh(headers: &[Header<'_>], lowercase: bool) -> Order {
     let mut order = InlineVec::new();
     for i in 0..headers.len() {
         // Fewer than 2^31 headers: checked by `sort`, and an `http` map
@@ -541,6 +655,61 @@ mod tests {
             }
             reference.push('\n');
             assert_eq!(text, reference, "{n}");
+        }
+    }
+
+    /// The per-thread memo gives an order only for the very names it
+    /// remembers: sets that differ in one name, in position, in case or
+    /// in count, one after another, each sort as they would afresh.
+    #[test]
+    fn remembered_orders_serve_only_the_same_names() {
+        let base: Vec<String> = (0..12).map(|i| format!("x-h{}", (i * 5) % 12)).collect();
+        let mut sets = vec![base.clone()];
+        // Same count and lengths as the set before each: only the bytes
+        // (or their places) tell them apart.
+        let mut same_lengths = base.clone();
+        same_lengths[7] = same_lengths[7].replace("x-", "a-");
+        sets.push(same_lengths);
+        sets.push(base.clone());
+        let mut swapped = base.clone();
+        swapped.swap(1, 3);
+        assert_eq!(swapped[1].len(), swapped[3].len());
+        sets.push(swapped);
+        let mut one_differs = base.clone();
+        one_differs[7] = "a-first".into();
+        sets.push(one_differs);
+        let mut upper = base.clone();
+        upper[3] = upper[3].to_uppercase();
+        sets.push(upper);
+        sets.push(base[..11].to_vec());
+        let mut repeated = base.clone();
+        repeated[4] = repeated[5].clone();
+        sets.push(repeated);
+        // Longer in all than the memo keeps.
+        sets.push(
+            (0..20)
+                .map(|i| format!("x-{}-{i:02}", "n".repeat(120)))
+                .collect(),
+        );
+        for round in 0..3 {
+            for names in &sets {
+                let headers: Vec<Header<'_>> =
+                    names.iter().map(|n| (n.as_str(), &b"v"[..])).collect();
+                let lowercase = names
+                    .iter()
+                    .all(|n| !n.bytes().any(|b| b.is_ascii_uppercase()));
+                let fresh = sort_fresh(&headers, lowercase);
+                let served = sort_valid(&headers, lowercase);
+                assert_eq!(
+                    served.entries.as_slice(),
+                    fresh.entries.as_slice(),
+                    "round {round}: {names:?}"
+                );
+                assert_eq!(served.signed_headers_len, fresh.signed_headers_len);
+                // Served twice in a row: the second from the memo.
+                let again = sort_valid(&headers, lowercase);
+                assert_eq!(again.entries.as_slice(), fresh.entries.as_slice());
+            }
         }
     }
 
