@@ -140,15 +140,15 @@ fn reference_query(query: &str) -> Vec<u8> {
 /// keep their values' order), values trimmed of spaces and tabs at both ends
 /// with inner runs of spaces collapsed to one, repeated names joined by `,`.
 fn reference_headers(headers: &[(&str, &[u8])]) -> (Vec<u8>, Vec<u8>) {
-    fn trimmed(value: &[u8]) -> Vec<u8> {
-        let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
-        let start = value.iter().position(|b| !is_ows(b)).unwrap_or(value.len());
-        let end = value
-            .iter()
-            .rposition(|b| !is_ows(b))
-            .map_or(start, |i| i + 1);
+    fn trimmed(mut value: &[u8]) -> Vec<u8> {
+        while let [b' ' | b'\t', rest @ ..] = value {
+            value = rest;
+        }
+        while let [rest @ .., b' ' | b'\t'] = value {
+            value = rest;
+        }
         let mut out: Vec<u8> = Vec::new();
-        for &b in &value[start..end] {
+        for &b in value {
             if !(b == b' ' && out.last() == Some(&b' ')) {
                 out.push(b);
             }
