@@ -324,7 +324,7 @@ fn sort_keyed(entries: &mut [u32], headers: &[Header<'_>]) -> usize {
 /// next word that tells its names apart; marks where names change.
 fn sort_level(records: &mut [Record], headers: &[Header<'_>], level: usize) {
     let name = |record: Record| headers[(record & RECORD_POSITION) as usize].0.as_bytes();
-    sort_records(records);
+    super::sort_integers(records);
     let mut start = 0;
     while start < records.len() {
         let word = records[start] >> 64;
@@ -371,24 +371,6 @@ fn sort_by_whole_names<'h>(run: &mut [Record], name: impl Fn(Record) -> &'h [u8]
             *record |= STARTS_GROUP;
         }
         previous = Some(this);
-    }
-}
-
-/// An insertion sort for the few records of one request: integers move
-/// cheaply, and it needs no setup.
-fn sort_records(records: &mut [Record]) {
-    if records.len() > 32 {
-        records.sort_unstable();
-        return;
-    }
-    for i in 1..records.len() {
-        let record = records[i];
-        let mut j = i;
-        while j > 0 && record < records[j - 1] {
-            records[j] = records[j - 1];
-            j -= 1;
-        }
-        records[j] = record;
     }
 }
 

@@ -306,6 +306,25 @@ fn be_word(bytes: &[u8], index: usize) -> u64 {
     }
 }
 
+/// Sorts the integer records (header names, query segments) of one
+/// request: an insertion sort up to 32 of them (integers move cheaply, and
+/// it needs no setup), the library sort past that.
+fn sort_integers(records: &mut [u128]) {
+    if records.len() > 32 {
+        records.sort_unstable();
+        return;
+    }
+    for i in 1..records.len() {
+        let record = records[i];
+        let mut j = i;
+        while j > 0 && record < records[j - 1] {
+            records[j] = records[j - 1];
+            j -= 1;
+        }
+        records[j] = record;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -114,11 +114,23 @@ fn next_segment<'q>(rest: &mut &'q [u8]) -> Option<(&'q [u8], Option<&'q [u8]>)>
     })
 }
 
-/// One `key=value` segment of a query, both parts canonical as they are:
-/// the key's first 8 bytes as one big-endian integer (zero-padded: a
-/// canonical key holds no zero byte, so integers order as the bytes do),
-/// then the segment's start, its `=` and its end in the query.
-type Segment = (u64, u32, u32, u32);
+/// One `key=value` segment of a query, both parts canonical as they are,
+/// as one integer: the key's first 8 bytes big-endian (zero-padded: a
+/// canonical key holds no zero byte, so integers order as the bytes do) in
+/// the high half, then the segment's start and end in the query (32 bits
+/// each). Integers sort and move cheaply; the `=` is found again only for
+/// the few segments whose key prefixes tie.
+type Segment = u128;
+
+fn segment(prefix: u64, start: u32, end: u32) -> Segment {
+    Segment::from(prefix) << 64 | Segment::from(start) << 32 | Segment::from(end)
+}
+
+/// A segment's bytes in `query`: `key=value`.
+fn segment_bytes(query: &[u8], segment: Segment) -> &[u8] {
+    let (start, end) = ((segment >> 32) as u32, segment as u32);
+    &query[start as usize..end as usize]
+}
 
 /// What presigning promises of its own parameters: they fill `query` from
 /// the first key on, joined by `&`, each `key=value` canonical with a
@@ -173,10 +185,10 @@ fn canonical_segments(query: &[u8], segments: &mut InlineVec<Segment, 32>) -> bo
         let Some((key, _)) = canonical_pair(&mut rest) else {
             return false;
         };
-        let (Some(eq), Some(end)) = (u32::try_from(key.len()).ok(), offset(rest)) else {
+        let Some(end) = offset(rest) else {
             return false;
         };
-        segments.push((super::be_word(key, 0), start, start + eq, end));
+        segments.push(segment(super::be_word(key, 0), start, end));
     }
     true
 }
@@ -185,21 +197,21 @@ fn canonical_segments(query: &[u8], segments: &mut InlineVec<Segment, 32>) -> bo
 /// value bytes): by key prefix, whole parts compared only where prefixes
 /// tie (keys sharing their first 8 bytes).
 fn sort_segments(query: &[u8], segments: &mut [Segment]) {
-    let whole = |&(_, start, eq, end): &Segment| {
-        (
-            &query[start as usize..eq as usize],
-            &query[eq as usize + 1..end as usize],
-        )
+    // Key, then value: split at the first `=` (a canonical key has none).
+    let whole = |&segment: &Segment| {
+        let bytes = segment_bytes(query, segment);
+        let eq = bytes.iter().position(|&b| b == b'=').unwrap_or(bytes.len());
+        (&bytes[..eq], bytes.get(eq + 1..).unwrap_or_default())
     };
     // As integers, which orders by prefix; then each run of equal prefixes
     // by its keys and values.
-    segments.sort_unstable();
+    super::sort_integers(segments);
     let mut start = 0;
     while start < segments.len() {
-        let prefix = segments[start].0;
+        let prefix = segments[start] >> 64;
         let len = segments[start..]
             .iter()
-            .take_while(|s| s.0 == prefix)
+            .take_while(|&&s| s >> 64 == prefix)
             .count();
         if len > 1 {
             segments[start..start + len].sort_unstable_by(|a, b| whole(a).cmp(&whole(b)));
@@ -323,11 +335,11 @@ fn write_sorted<S: Sink + ?Sized>(sink: &mut S, query: &[u8], trusted_from: usiz
     if canonical_segments(query, &mut segments) {
         let segments = segments.as_mut_slice();
         sort_segments(query, segments);
-        for (i, &(_, start, _, end)) in segments.iter().enumerate() {
+        for (i, &segment) in segments.iter().enumerate() {
             if i > 0 {
                 sink.put(b"&");
             }
-            sink.put(&query[start as usize..end as usize]);
+            sink.put(segment_bytes(query, segment));
         }
         return;
     }
@@ -541,7 +553,7 @@ mod tests {
         let by_prefix: Vec<&str> = found
             .as_slice()
             .iter()
-            .map(|&(_, start, _, end)| &query[start as usize..end as usize])
+            .map(|&segment| ascii(segment_bytes(query.as_bytes(), segment)))
             .collect();
 
         let mut all = InlineVec::new();
