@@ -53,6 +53,15 @@ impl<'a> Part<'a> {
     }
 }
 
+/// A segment's key and value: split at the first `=`; without one, the
+/// whole segment is the key and the value is empty.
+fn split_segment(segment: &[u8]) -> (&[u8], &[u8]) {
+    match segment.iter().position(|&b| b == b'=') {
+        Some(eq) => (&segment[..eq], &segment[eq + 1..]),
+        None => (segment, &[]),
+    }
+}
+
 /// Splits a raw query into (key, value) pairs, into `out`. Empty segments
 /// (`a=1&&b=2`) carry no parameter and are skipped; a segment without `=`
 /// is a key with an empty value. Segments starting at or after byte
@@ -66,10 +75,7 @@ fn pairs<'q>(out: &mut InlineVec<(Part<'q>, Part<'q>), 32>, query: &'q [u8], tru
         if segment.is_empty() {
             continue;
         }
-        let (key, value) = match segment.iter().position(|&b| b == b'=') {
-            Some(eq) => (&segment[..eq], &segment[eq + 1..]),
-            None => (segment, &b""[..]),
-        };
+        let (key, value) = split_segment(segment);
         out.push(if trusted {
             (Part::trusted(key), Part::trusted(value))
         } else {
@@ -97,21 +103,18 @@ fn canonical_pair<'q>(rest: &mut &'q [u8]) -> Option<(&'q [u8], &'q [u8])> {
     Some((key, value))
 }
 
-/// Splits the next segment off a query known to be canonical (no empty
-/// segment): its key and, after the first `=`, its value (`None` without
-/// one). The `&` that ends it is found 8 bytes at a time.
+/// Splits the next `key=value` segment off a query known to be canonical
+/// (no empty segment, an `=` in each). The `&` that ends it is found 8
+/// bytes at a time.
 #[inline]
-fn next_segment<'q>(rest: &mut &'q [u8]) -> Option<(&'q [u8], Option<&'q [u8]>)> {
+fn next_segment<'q>(rest: &mut &'q [u8]) -> Option<(&'q [u8], &'q [u8])> {
     if rest.is_empty() {
         return None;
     }
     let end = find_byte(rest, b'&').unwrap_or(rest.len());
     let segment = &rest[..end];
     *rest = rest.get(end + 1..).unwrap_or_default();
-    Some(match segment.iter().position(|&b| b == b'=') {
-        Some(eq) => (&segment[..eq], Some(&segment[eq + 1..])),
-        None => (segment, None),
-    })
+    Some(split_segment(segment))
 }
 
 /// One `key=value` segment of a query, both parts canonical as they are,
@@ -197,12 +200,8 @@ fn canonical_segments(query: &[u8], segments: &mut InlineVec<Segment, 32>) -> bo
 /// value bytes): by key prefix, whole parts compared only where prefixes
 /// tie (keys sharing their first 8 bytes).
 fn sort_segments(query: &[u8], segments: &mut [Segment]) {
-    // Key, then value: split at the first `=` (a canonical key has none).
-    let whole = |&segment: &Segment| {
-        let bytes = segment_bytes(query, segment);
-        let eq = bytes.iter().position(|&b| b == b'=').unwrap_or(bytes.len());
-        (&bytes[..eq], bytes.get(eq + 1..).unwrap_or_default())
-    };
+    // Key, then value (a canonical key holds no `=`).
+    let whole = |&segment: &Segment| split_segment(segment_bytes(query, segment));
     // As integers, which orders by prefix; then each run of equal prefixes
     // by its keys and values.
     super::sort_integers(segments);
@@ -244,8 +243,7 @@ impl OwnParam {
 pub(crate) fn write_query<S: Sink + ?Sized>(sink: &mut S, query: &[u8], own: &[OwnParam]) {
     match own.first() {
         Some(first) => {
-            let theirs = &query[..first.key];
-            if !write_merged(sink, theirs, query, own) {
+            if !write_merged(sink, query, own) {
                 write_sorted(sink, query, first.key);
             }
         }
@@ -254,18 +252,15 @@ pub(crate) fn write_query<S: Sink + ?Sized>(sink: &mut S, query: &[u8], own: &[O
     }
 }
 
-/// Presigning's query: the caller's parameters (`theirs`, each followed by
-/// `&`), then presigning's own (`own`, in `query`). When the caller's are
-/// canonical as they are, the two sorted runs are merged as they are
-/// written: nothing is re-scanned for encoding, nothing sorted. Returns
-/// false, having written nothing, in any other case.
-fn write_merged<S: Sink + ?Sized>(
-    sink: &mut S,
-    theirs: &[u8],
-    query: &[u8],
-    own: &[OwnParam],
-) -> bool {
+/// Presigning's query: the caller's parameters (each followed by `&`),
+/// then presigning's own (`own`, not empty), which fill `query` from the
+/// first one's key on. When the caller's are canonical as they are, the two
+/// sorted runs are merged as they are written: nothing is re-scanned for
+/// encoding, nothing sorted. Returns false, having written nothing, in any
+/// other case.
+fn write_merged<S: Sink + ?Sized>(sink: &mut S, query: &[u8], own: &[OwnParam]) -> bool {
     debug_assert!(own_params_hold(query, own), "presigning's own parameters");
+    let theirs = &query[..own.first().map_or(0, |first| first.key)];
     let theirs = theirs.strip_suffix(b"&").unwrap_or(theirs);
     if !is_canonical_as_is(theirs) {
         return false;
@@ -273,9 +268,7 @@ fn write_merged<S: Sink + ?Sized>(
 
     // Canonical as they are: every segment is `key=value`, none empty.
     let mut rest = theirs;
-    let mut theirs =
-        core::iter::from_fn(|| next_segment(&mut rest).map(|(k, v)| (k, v.unwrap_or_default())))
-            .peekable();
+    let mut theirs = core::iter::from_fn(|| next_segment(&mut rest)).peekable();
     let mut own = own.iter().map(|param| param.key_value(query)).peekable();
     let mut first = true;
     loop {
@@ -479,7 +472,7 @@ mod tests {
             write_query(&mut out, query.as_bytes(), &own);
             assert_eq!(out, sorted, "{query}");
             let mut probe = Vec::new();
-            if write_merged(&mut probe, theirs.as_bytes(), query.as_bytes(), &own) {
+            if write_merged(&mut probe, query.as_bytes(), &own) {
                 merged += 1;
             } else {
                 assert!(probe.is_empty(), "wrote before giving up: {query}");
