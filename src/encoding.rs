@@ -196,9 +196,10 @@ const fn hex_value(b: u8) -> Option<u8> {
     }
 }
 
-/// Iterates the bytes of a percent-encoded string, decoded. A `%` that is
-/// not followed by two hex digits stands for itself; `+` stands for itself
-/// (query strings in URIs are not HTML forms).
+/// Iterates the bytes of a query key or value, decoded as AWS services read
+/// it (`application/x-www-form-urlencoded`): `%XX` is the byte XX, `+` is a
+/// space, and a `%` not followed by two hex digits stands for itself. A
+/// literal plus travels as `%2B`.
 #[derive(Clone)]
 pub(crate) struct Decoded<'a> {
     rest: &'a [u8],
@@ -216,6 +217,10 @@ impl Iterator for Decoded<'_> {
     #[inline]
     fn next(&mut self) -> Option<u8> {
         let (&first, tail) = self.rest.split_first()?;
+        if first == b'+' {
+            self.rest = tail;
+            return Some(b' ');
+        }
         if first == b'%' {
             if let [h, l, after @ ..] = tail {
                 if let (Some(h), Some(l)) = (hex_value(*h), hex_value(*l)) {
@@ -229,12 +234,13 @@ impl Iterator for Decoded<'_> {
     }
 }
 
-/// Writes `encoded` as SigV4 canonical form: decoded, then re-encoded with
-/// only unreserved characters left bare. `a%2fb`, `a%2Fb` and `a/b` all come
-/// out as `a%2Fb`; `%41` comes out as `A`.
+/// Writes a query key or value as SigV4 canonical form: decoded (see
+/// [`Decoded`]), then re-encoded with only unreserved characters left bare.
+/// `a%2fb`, `a%2Fb` and `a/b` all come out as `a%2Fb`; `%41` comes out as
+/// `A`; `a+b` and `a b` as `a%20b`.
 pub(crate) fn write_reencoded<S: Sink + ?Sized>(sink: &mut S, encoded: &[u8]) {
     // Fast path: nothing to decode, so plain encoding gives the same bytes.
-    if !encoded.contains(&b'%') {
+    if !has_escape(encoded) {
         write_encoded(sink, encoded, false);
         return;
     }
@@ -260,6 +266,12 @@ pub(crate) fn write_reencoded<S: Sink + ?Sized>(sink: &mut S, encoded: &[u8]) {
         }
     }
     sink.put(&buf[..len]);
+}
+
+/// Whether decoding (see [`Decoded`]) could change `bytes`: a `%` or a `+`.
+#[inline]
+fn has_escape(bytes: &[u8]) -> bool {
+    bytes.iter().any(|&b| matches!(b, b'%' | b'+'))
 }
 
 /// True when `encoded` is already in SigV4 canonical form: unreserved
@@ -313,7 +325,7 @@ fn encoded_sort_key(b: u8) -> u16 {
 /// Compares two percent-encoded strings by their canonical (re-encoded)
 /// forms, without building those forms.
 pub(crate) fn cmp_reencoded(a: &[u8], b: &[u8]) -> core::cmp::Ordering {
-    if !a.contains(&b'%') && !b.contains(&b'%') {
+    if !has_escape(a) && !has_escape(b) {
         return a
             .iter()
             .map(|&x| encoded_sort_key(x))
@@ -437,7 +449,9 @@ mod tests {
             ("%", "%25"),
             ("%2", "%252"),
             ("%G1", "%25G1"),
-            ("a+b", "a%2Bb"),
+            ("a+b", "a%20b"),
+            ("a%2Bb", "a%2Bb"),
+            ("+%2b+", "%20%2B%20"),
             ("%E2%82%AC", "%E2%82%AC"),
             ("%e2%82%ac", "%E2%82%AC"),
         ] {
@@ -464,7 +478,8 @@ mod tests {
         assert_eq!(reencoded("a%2fb"), "a%2Fb");
         assert_eq!(reencoded("a/b"), "a%2Fb");
         assert_eq!(reencoded("%41%7e"), "A~");
-        assert_eq!(reencoded("a+b"), "a%2Bb");
+        assert_eq!(reencoded("a+b"), "a%20b");
+        assert_eq!(reencoded("a%2bb"), "a%2Bb");
         assert_eq!(reencoded("100%"), "100%25");
         assert_eq!(reencoded("%zz%4"), "%25zz%254");
         let long = "%20".repeat(100);

@@ -122,6 +122,72 @@ impl SigningTime {
         Self::from_offset(dt)
     }
 
+    /// Parses an HTTP date in the IMF-fixdate form RFC 9110 §5.6.7 requires
+    /// senders to use (`Sun, 30 Aug 2015 12:36:00 GMT`): what a `Date`
+    /// header carries when a request has no `x-amz-date`. The weekday must
+    /// be the date's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sigv4::SigningTime;
+    ///
+    /// let t = SigningTime::parse_http_date("Sun, 30 Aug 2015 12:36:00 GMT")?;
+    /// assert_eq!(t.amz_date(), "20150830T123600Z");
+    /// assert!(SigningTime::parse_http_date("Mon, 30 Aug 2015 12:36:00 GMT").is_err());
+    /// # Ok::<(), sigv4::InvalidInput>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidInput::Time`] naming the text when it is not an IMF-fixdate.
+    pub fn parse_http_date(text: &str) -> Result<Self, InvalidInput> {
+        const WEEKDAYS: [&[u8; 3]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
+        const MONTHS: [&[u8; 3]; 12] = [
+            b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+            b"Dec",
+        ];
+        let invalid = || InvalidInput::Time {
+            value: text.chars().take(64).collect(),
+        };
+        // Www, DD Mon YYYY HH:MM:SS GMT
+        let Some(
+            &[w0, w1, w2, b',', b' ', d0, d1, b' ', m0, m1, m2, b' ', y0, y1, y2, y3, b' ', h0, h1, b':', n0, n1, b':', s0, s1, b' ', b'G', b'M', b'T'],
+        ) = text
+            .as_bytes()
+            .first_chunk::<29>()
+            .filter(|_| text.len() == 29)
+        else {
+            return Err(invalid());
+        };
+        let number = |digits: &[u8]| -> Result<u32, InvalidInput> {
+            digits.iter().try_fold(0u32, |acc, &d| {
+                d.is_ascii_digit()
+                    .then(|| acc * 10 + u32::from(d - b'0'))
+                    .ok_or_else(invalid)
+            })
+        };
+        let month = MONTHS
+            .iter()
+            .position(|m| **m == [m0, m1, m2])
+            .ok_or_else(invalid)?;
+        let month = time::Month::try_from(month as u8 + 1).map_err(|_| invalid())?;
+        let year = number(&[y0, y1, y2, y3])? as i32;
+        let day = number(&[d0, d1])? as u8;
+        let date = time::Date::from_calendar_date(year, month, day).map_err(|_| invalid())?;
+        let weekday = WEEKDAYS[usize::from(date.weekday().number_days_from_monday())];
+        if *weekday != [w0, w1, w2] {
+            return Err(invalid());
+        }
+        let clock = time::Time::from_hms(
+            number(&[h0, h1])? as u8,
+            number(&[n0, n1])? as u8,
+            number(&[s0, s1])? as u8,
+        )
+        .map_err(|_| invalid())?;
+        Self::from_offset(date.with_time(clock).assume_utc())
+    }
+
     /// `YYYYMMDDTHHMMSSZ`, the value of `x-amz-date` and `X-Amz-Date`.
     #[must_use]
     pub fn amz_date(&self) -> &str {
@@ -225,6 +291,32 @@ mod tests {
             "20150830T123600",
         ] {
             assert!(SigningTime::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn parses_imf_fixdates_only() {
+        let t = SigningTime::parse_http_date("Sun, 30 Aug 2015 12:36:00 GMT").unwrap();
+        assert_eq!(t.unix_seconds(), 1_440_938_160);
+        let leap = SigningTime::parse_http_date("Thu, 29 Feb 2024 23:59:59 GMT").unwrap();
+        assert_eq!(leap.amz_date(), "20240229T235959Z");
+        for bad in [
+            "",
+            "Sun, 30 Aug 2015 12:36:00 UTC",
+            "Sun, 30 Aug 2015 12:36:00 GMT ",
+            "Sun,30 Aug 2015 12:36:00 GMT",
+            "sun, 30 Aug 2015 12:36:00 GMT",
+            "Mon, 30 Aug 2015 12:36:00 GMT",
+            "Sun, 30 aug 2015 12:36:00 GMT",
+            "Sun, 31 Sep 2015 12:36:00 GMT",
+            "Sun, 30 Aug 2015 24:36:00 GMT",
+            "Sun, 3a Aug 2015 12:36:00 GMT",
+            "Sunday, 30-Aug-15 12:36:00 GMT",
+            "Sun Aug 30 12:36:00 2015",
+            "20150830T123600Z",
+            "Sun, 30 Aug 2015 12:36:00 GMTé",
+        ] {
+            assert!(SigningTime::parse_http_date(bad).is_err(), "{bad}");
         }
     }
 

@@ -1221,6 +1221,33 @@ fn assert_fails(output: &Output, check: &str, computed: bool) {
     assert!(!stdout.contains(SECRET), "{stdout}");
 }
 
+/// A request as captured from the wire (`Name: value` with CRLF line ends)
+/// verifies like the suite's `Name:value` layout: the whitespace after the
+/// colon is not part of any value (RFC 9110 §5.5).
+#[test]
+fn verify_reads_wire_text() {
+    let signed = text(&signed_post(&[], &[]));
+    let (head, body) = signed.split_once("\n\n").expect("headers, then the body");
+    let mut wire = String::new();
+    for (i, line) in head.lines().enumerate() {
+        if i == 0 {
+            wire.push_str(line);
+        } else {
+            let (name, value) = line.split_once(':').expect("Name:value");
+            wire.push_str(&format!("{name}: {value} "));
+        }
+        wire.push_str("\r\n");
+    }
+    wire.push_str("\r\n");
+    wire.push_str(body);
+    assert!(
+        wire.contains("\r\nAuthorization: AWS4-HMAC-SHA256 Credential="),
+        "{wire}"
+    );
+    let output = run(&mut verify(&[]), Some(wire.as_bytes()));
+    assert_eq!(text(&output.stdout), "OK\n", "{}", text(&output.stderr));
+}
+
 /// Each check the verifier makes is reported by its AWS code, with what
 /// the verifier computed whenever it got that far.
 #[test]

@@ -542,8 +542,8 @@ fn arb_path() -> impl Strategy<Value = String> {
 
 /// The canonical query string as SigV4 defines it, written the slow,
 /// obvious way: split on `&` (skipping empty segments), split each at the
-/// first `=`, percent-decode (a `%` without two hex digits stands for
-/// itself), re-encode all but the unreserved bytes as `%XX`, sort by key
+/// first `=`, percent-decode (`+` is a space, as AWS services read a query;
+/// a `%` without two hex digits stands for itself), re-encode all but the unreserved bytes as `%XX`, sort by key
 /// then value, join.
 fn reference_query(query: &str) -> String {
     fn decode(part: &[u8]) -> Vec<u8> {
@@ -551,6 +551,11 @@ fn reference_query(query: &str) -> String {
         let mut out = Vec::new();
         let mut i = 0;
         while i < part.len() {
+            if part[i] == b'+' {
+                out.push(b' ');
+                i += 1;
+                continue;
+            }
             if part[i] == b'%' && i + 2 < part.len() {
                 if let (Some(h), Some(l)) = (hex(part[i + 1]), hex(part[i + 2])) {
                     out.push(u8::try_from(h * 16 + l).unwrap());

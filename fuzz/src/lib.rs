@@ -78,7 +78,8 @@ fn credentials(with_token: bool) -> Credentials {
 /// The canonical query by the SigV4 rules, written plainly and
 /// independently of the crate's fast paths: split on `&` (empty segments
 /// carry nothing), key and value at the first `=`, each percent-decoded
-/// (`%` without two hex digits and `+` stand for themselves) and encoded
+/// (`+` is a space, as in form encoding; `%` without two hex digits
+/// stands for itself) and encoded
 /// again with only unreserved bytes bare, pairs sorted by key then value.
 fn reference_query(query: &str) -> Vec<u8> {
     fn decode(text: &[u8]) -> Vec<u8> {
@@ -86,6 +87,11 @@ fn reference_query(query: &str) -> Vec<u8> {
         let mut out = Vec::new();
         let mut i = 0;
         while i < text.len() {
+            if text[i] == b'+' {
+                out.push(b' ');
+                i += 1;
+                continue;
+            }
             if text[i] == b'%' {
                 let digit = |at: usize| text.get(at).copied().and_then(hex);
                 if let (Some(h), Some(l)) = (digit(i + 1), digit(i + 2)) {

@@ -1,7 +1,12 @@
 //! The canonical query string: every parameter decoded and re-encoded
-//! (unreserved characters bare, everything else `%XX`, so a space is `%20`
-//! and a literal `+` is `%2B`), sorted by encoded key then encoded value,
-//! repeated keys and empty values kept.
+//! (unreserved characters bare, everything else `%XX`), sorted by encoded
+//! key then encoded value, repeated keys and empty values kept.
+//!
+//! Decoding reads the query as AWS services do, as
+//! `application/x-www-form-urlencoded`: a `+` is a space, so `a+b` and
+//! `a%20b` are both signed as `a%20b`, and a literal plus must travel as
+//! `%2B`. aws-sigv4, aws-sdk-go-v2, botocore's `requests` and Neptune all
+//! agree; so does S3 for the SDKs, which never send a raw `+`.
 
 use core::cmp::Ordering;
 
@@ -385,11 +390,11 @@ mod tests {
         write_query(&mut out, query.as_bytes(), &own_params(query, from));
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20150830T123600Z&z=a%2Bb"
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20150830T123600Z&z=a%20b"
         );
         assert_eq!(
             canonical(query),
-            "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20150830T123600Z&z=a%2Bb"
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20150830T123600Z&z=a%20b"
         );
     }
 
@@ -600,8 +605,10 @@ mod tests {
     }
 
     #[test]
-    fn reencodes_reserved_and_plus() {
-        assert_eq!(canonical("q=a+b c"), "q=a%2Bb%20c");
+    fn reencodes_reserved_and_reads_plus_as_space() {
+        assert_eq!(canonical("q=a+b c"), "q=a%20b%20c");
+        assert_eq!(canonical("q=a%2Bb+c"), "q=a%2Bb%20c");
+        assert_eq!(canonical("a+b=1&a%20b=0"), "a%20b=0&a%20b=1");
         assert_eq!(canonical("q=a%2bb%7e"), "q=a%2Bb~");
         assert_eq!(canonical("x=a=b"), "x=a%3Db");
         assert_eq!(

@@ -33,16 +33,23 @@ pub(crate) struct Claims<'r> {
     pub(crate) region: String,
     pub(crate) service: String,
     pub(crate) time: SigningTime,
+    /// The header the time came from (`x-amz-date` or `date`), which must
+    /// be signed; `None` for presigned URLs (`X-Amz-Date` is signed as part
+    /// of the query).
+    pub(crate) time_header: Option<&'static str>,
     pub(crate) signed_headers: Cow<'r, str>,
-    pub(crate) signature: Cow<'r, str>,
+    /// 64 lowercase hex digits, checked here.
+    pub(crate) signature: &'r str,
     /// The query with `X-Amz-Signature` removed (presigned URLs only).
     pub(crate) signed_query: Option<String>,
     /// `X-Amz-Security-Token` from the query (presigned URLs only).
     pub(crate) query_token: Option<String>,
 }
 
+/// A query key or value decoded as the canonical query reads it (`%XX`,
+/// and `+` as a space).
 fn decode(bytes: &str) -> Cow<'_, str> {
-    if !bytes.contains('%') {
+    if !bytes.contains(['%', '+']) {
         return Cow::Borrowed(bytes);
     }
     let decoded: Vec<u8> = Decoded::new(bytes.as_bytes()).collect();
@@ -50,6 +57,12 @@ fn decode(bytes: &str) -> Cow<'_, str> {
         Ok(s) => Cow::Owned(s),
         Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
     }
+}
+
+/// Optional whitespace around a field value or a list element (RFC 9110
+/// §5.6.1 and §5.5): spaces and tabs.
+fn trim_ows(text: &str) -> &str {
+    text.trim_matches([' ', '\t'])
 }
 
 /// `AKID/20150830/us-east-1/service/aws4_request` into its four values.
@@ -67,6 +80,20 @@ fn split_credential(credential: &str) -> Result<[String; 4], VerifyError> {
     Ok([id.into(), date.into(), region.into(), service.into()])
 }
 
+/// A signature as SigV4 writes it: exactly 64 lowercase hex digits. Any
+/// other spelling (uppercase, percent-encoded, padded) is refused, so a
+/// replay cache or a log keyed on the text sees one form per signature.
+fn check_signature(text: &str) -> Result<&str, VerifyError> {
+    let lowercase_hex = |b: &u8| b.is_ascii_digit() || (b'a'..=b'f').contains(b);
+    if text.len() == 64 && text.as_bytes().iter().all(lowercase_hex) {
+        Ok(text)
+    } else {
+        Err(VerifyError::IncompleteSignature {
+            reason: "the signature is not 64 lowercase hex digits",
+        })
+    }
+}
+
 fn parse_time(text: &str) -> Result<SigningTime, VerifyError> {
     if text.len() != 16 {
         return Err(VerifyError::IncompleteSignature {
@@ -78,18 +105,83 @@ fn parse_time(text: &str) -> Result<SigningTime, VerifyError> {
     })
 }
 
+/// The one value of header `name`, trimmed; `None` when absent.
+fn single_header<'r, B>(
+    request: &'r Request<B>,
+    name: &'static str,
+    several: &'static str,
+    not_text: &'static str,
+) -> Result<Option<&'r str>, VerifyError> {
+    let mut values = request.headers().get_all(name).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(VerifyError::IncompleteSignature { reason: several });
+    }
+    let text = core::str::from_utf8(value.as_bytes())
+        .map_err(|_| VerifyError::IncompleteSignature { reason: not_text })?;
+    Ok(Some(trim_ows(text)))
+}
+
+/// The request time of a header-signed request: `x-amz-date`, or when it
+/// is absent `Date`, in the ISO 8601 basic form or as an HTTP date.
+fn header_time<B>(request: &Request<B>) -> Result<(SigningTime, &'static str), VerifyError> {
+    let amz = single_header(
+        request,
+        "x-amz-date",
+        "the request has more than one x-amz-date header",
+        "the x-amz-date header is not text",
+    )?;
+    if let Some(amz) = amz {
+        return Ok((parse_time(amz)?, "x-amz-date"));
+    }
+    let date = single_header(
+        request,
+        "date",
+        "the request has more than one date header",
+        "the date header is not text",
+    )?
+    .ok_or(VerifyError::IncompleteSignature {
+        reason: "the request has neither an x-amz-date nor a date header",
+    })?;
+    let time = if date.len() == 16 {
+        parse_time(date)
+    } else {
+        SigningTime::parse_http_date(date).map_err(|_| VerifyError::IncompleteSignature {
+            reason: "the date header is neither 20150830T123600Z nor an HTTP date",
+        })
+    }?;
+    Ok((time, "date"))
+}
+
+/// The query parameters that carry a presigned signature.
+const PRESIGN_KEYS: [&str; 3] = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature"];
+
+/// Keys and values of the query's non-empty segments, keys decoded.
+fn query_params(query: &str) -> impl Iterator<Item = (&str, Cow<'_, str>, &str)> {
+    query.split('&').filter(|s| !s.is_empty()).map(|segment| {
+        let (key, value) = segment.split_once('=').unwrap_or((segment, ""));
+        (segment, decode(key), value)
+    })
+}
+
 pub(crate) fn parse<B>(request: &Request<B>) -> Result<Claims<'_>, VerifyError> {
-    if let Some(value) = request.headers().get(AUTHORIZATION) {
-        return parse_header(request, value.as_bytes());
+    let mut authorization = request.headers().get_all(AUTHORIZATION).iter();
+    let header = authorization.next();
+    if authorization.next().is_some() {
+        return Err(VerifyError::IncompleteSignature {
+            reason: "the request has more than one authorization header",
+        });
     }
     let query = request.uri().query().unwrap_or("");
-    let has_presign = query
-        .split('&')
-        .any(|p| p.split('=').next() == Some("X-Amz-Signature"));
-    if has_presign {
-        return parse_query(query);
+    let presigned = query_params(query).any(|(_, key, _)| PRESIGN_KEYS.contains(&&*key));
+    match (header, presigned) {
+        (Some(_), true) => Err(VerifyError::MultipleAuthMechanisms),
+        (Some(value), false) => parse_header(request, value.as_bytes()),
+        (None, true) => parse_query(query),
+        (None, false) => Err(VerifyError::MissingAuthentication),
     }
-    Err(VerifyError::MissingAuthentication)
 }
 
 fn parse_header<'r, B>(
@@ -99,19 +191,22 @@ fn parse_header<'r, B>(
     let value = core::str::from_utf8(value).map_err(|_| VerifyError::IncompleteSignature {
         reason: "the authorization header is not text",
     })?;
-    let (algorithm, rest) = value.split_once(' ').unwrap_or((value, ""));
+    let value = trim_ows(value);
+    let (algorithm, rest) = value.split_once([' ', '\t']).unwrap_or((value, ""));
     if algorithm != ALGORITHM {
         return Err(VerifyError::UnsupportedAlgorithm);
     }
     let (mut credential, mut signed_headers, mut signature) = (None, None, None);
-    for part in rest.split(',') {
-        let part = part.trim();
+    for part in rest.split(',').map(trim_ows).filter(|p| !p.is_empty()) {
         let (key, val) = part.split_once('=').unwrap_or((part, ""));
-        match key {
-            "Credential" => credential = Some(val),
-            "SignedHeaders" => signed_headers = Some(val),
-            "Signature" => signature = Some(val),
-            _ => {}
+        let (slot, twice) = match key {
+            "Credential" => (&mut credential, "Credential appears more than once"),
+            "SignedHeaders" => (&mut signed_headers, "SignedHeaders appears more than once"),
+            "Signature" => (&mut signature, "Signature appears more than once"),
+            _ => continue,
+        };
+        if slot.replace(val).is_some() {
+            return Err(VerifyError::IncompleteSignature { reason: twice });
         }
     }
     let missing = |what| VerifyError::IncompleteSignature { reason: what };
@@ -119,13 +214,8 @@ fn parse_header<'r, B>(
     let signed_headers =
         signed_headers.ok_or(missing("the authorization header has no SignedHeaders"))?;
     let signature = signature.ok_or(missing("the authorization header has no Signature"))?;
-    let date = request
-        .headers()
-        .get("x-amz-date")
-        .ok_or(missing("the request has no x-amz-date header"))?;
-    let date = date
-        .to_str()
-        .map_err(|_| missing("the x-amz-date header is not text"))?;
+    let signature = check_signature(signature)?;
+    let (time, time_header) = header_time(request)?;
     let [access_key_id, scope_date, region, service] = split_credential(credential)?;
     Ok(Claims {
         location: SignatureLocation::Header,
@@ -133,9 +223,10 @@ fn parse_header<'r, B>(
         scope_date,
         region,
         service,
-        time: parse_time(date)?,
+        time,
+        time_header: Some(time_header),
         signed_headers: Cow::Borrowed(signed_headers),
-        signature: Cow::Borrowed(signature),
+        signature,
         signed_query: None,
         query_token: None,
     })
@@ -145,23 +236,15 @@ fn parse_query(query: &str) -> Result<Claims<'_>, VerifyError> {
     let (mut algorithm, mut credential, mut date, mut expires) = (None, None, None, None);
     let (mut signed_headers, mut signature, mut token) = (None, None, None);
     let mut signed_query = String::with_capacity(query.len());
-    for segment in query.split('&').filter(|s| !s.is_empty()) {
-        let (key, value) = segment.split_once('=').unwrap_or((segment, ""));
-        let slot = match key {
+    for (segment, key, value) in query_params(query) {
+        let slot = match &*key {
             "X-Amz-Algorithm" => &mut algorithm,
             "X-Amz-Credential" => &mut credential,
             "X-Amz-Date" => &mut date,
             "X-Amz-Expires" => &mut expires,
             "X-Amz-SignedHeaders" => &mut signed_headers,
             "X-Amz-Security-Token" => &mut token,
-            "X-Amz-Signature" => {
-                if signature.replace(value).is_some() {
-                    return Err(VerifyError::IncompleteSignature {
-                        reason: "X-Amz-Signature appears more than once",
-                    });
-                }
-                continue;
-            }
+            "X-Amz-Signature" => &mut signature,
             _ => {
                 push_segment(&mut signed_query, segment);
                 continue;
@@ -172,7 +255,9 @@ fn parse_query(query: &str) -> Result<Claims<'_>, VerifyError> {
                 reason: "an X-Amz-* parameter appears more than once",
             });
         }
-        push_segment(&mut signed_query, segment);
+        if &*key != "X-Amz-Signature" {
+            push_segment(&mut signed_query, segment);
+        }
     }
     let missing = |what| VerifyError::IncompleteSignature { reason: what };
     if decode(algorithm.ok_or(missing("the query has no X-Amz-Algorithm"))?) != ALGORITHM {
@@ -191,7 +276,7 @@ fn parse_query(query: &str) -> Result<Claims<'_>, VerifyError> {
     }
     let signed_headers =
         decode(signed_headers.ok_or(missing("the query has no X-Amz-SignedHeaders"))?);
-    let signature = decode(signature.ok_or(missing("the query has no X-Amz-Signature"))?);
+    let signature = check_signature(signature.ok_or(missing("the query has no X-Amz-Signature"))?)?;
     let [access_key_id, scope_date, region, service] = split_credential(&credential)?;
     Ok(Claims {
         location: SignatureLocation::Query { expires },
@@ -200,6 +285,7 @@ fn parse_query(query: &str) -> Result<Claims<'_>, VerifyError> {
         region,
         service,
         time: parse_time(&date)?,
+        time_header: None,
         signed_headers,
         signature,
         signed_query: Some(signed_query),
@@ -218,6 +304,8 @@ fn push_segment(out: &mut String, segment: &str) {
 mod tests {
     use super::*;
 
+    const SIG: &str = "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7";
+
     fn req(auth: &str, date: &str) -> Request<()> {
         Request::get("/")
             .header("authorization", auth)
@@ -226,32 +314,53 @@ mod tests {
             .unwrap()
     }
 
+    fn header(signature: &str) -> String {
+        format!("AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature={signature}")
+    }
+
+    fn reason(result: Result<Claims<'_>, VerifyError>) -> &'static str {
+        match result {
+            Err(VerifyError::IncompleteSignature { reason }) => reason,
+            other => panic!("expected IncompleteSignature, got {other:?}"),
+        }
+    }
+
     #[test]
     fn parses_authorization_header() {
-        let r = req(
-            "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc",
-            "20150830T123600Z",
-        );
+        let r = req(&header(SIG), "20150830T123600Z");
         let c = parse(&r).unwrap();
         assert_eq!(c.access_key_id, "AKID");
         assert_eq!(c.scope_date, "20150830");
         assert_eq!(c.region, "us-east-1");
         assert_eq!(c.service, "service");
         assert_eq!(c.signed_headers, "host;x-amz-date");
-        assert_eq!(c.signature, "abc");
+        assert_eq!(c.signature, SIG);
         assert_eq!(c.location, SignatureLocation::Header);
+        assert_eq!(c.time_header, Some("x-amz-date"));
+    }
+
+    /// Whitespace around the field value and around list elements is not
+    /// part of them (RFC 9110 §5.5): a value taken from the wire as is.
+    #[test]
+    fn strips_optional_whitespace() {
+        let padded = format!(" \t{} \t", header(SIG).replace(", ", " ,\t "));
+        let r = req(&padded, " 20150830T123600Z ");
+        let c = parse(&r).unwrap();
+        assert_eq!(c.signature, SIG);
+        assert_eq!(c.signed_headers, "host;x-amz-date");
+        assert_eq!(c.time.amz_date(), "20150830T123600Z");
     }
 
     #[test]
     fn reports_incomplete_headers() {
         for (auth, date) in [
-            ("AWS4-HMAC-SHA256 Credential=A/20150830/r/s/aws4_request, SignedHeaders=host", "20150830T123600Z"),
-            ("AWS4-HMAC-SHA256 SignedHeaders=host, Signature=x", "20150830T123600Z"),
-            ("AWS4-HMAC-SHA256 Credential=A/2015/r/s/aws4_request, SignedHeaders=host, Signature=x", "20150830T123600Z"),
-            ("AWS4-HMAC-SHA256 Credential=A/20150830/r/s/aws4_request, SignedHeaders=host, Signature=x", "yesterday"),
+            ("AWS4-HMAC-SHA256 Credential=A/20150830/r/s/aws4_request, SignedHeaders=host".to_owned(), "20150830T123600Z"),
+            (format!("AWS4-HMAC-SHA256 SignedHeaders=host, Signature={SIG}"), "20150830T123600Z"),
+            (format!("AWS4-HMAC-SHA256 Credential=A/2015/r/s/aws4_request, SignedHeaders=host, Signature={SIG}"), "20150830T123600Z"),
+            (header(SIG), "yesterday"),
         ] {
             assert!(matches!(
-                parse(&req(auth, date)),
+                parse(&req(&auth, date)),
                 Err(VerifyError::IncompleteSignature { .. })
             ), "{auth}");
         }
@@ -265,14 +374,143 @@ mod tests {
         ));
     }
 
+    /// Each claim has one meaning: nothing given twice, one spelling of the
+    /// signature, one mechanism.
+    #[test]
+    fn refuses_ambiguous_claims() {
+        for (auth, expected) in [
+            (
+                format!("{}, Signature={SIG}", header(SIG)),
+                "Signature appears more than once",
+            ),
+            (
+                header(SIG).replace(
+                    "SignedHeaders=host;x-amz-date",
+                    "SignedHeaders=host, SignedHeaders=host;x-amz-date",
+                ),
+                "SignedHeaders appears more than once",
+            ),
+            (
+                format!(
+                    "{}, Credential=B/20150830/us-east-1/service/aws4_request",
+                    header(SIG)
+                ),
+                "Credential appears more than once",
+            ),
+            (
+                header(&SIG.to_uppercase()),
+                "the signature is not 64 lowercase hex digits",
+            ),
+            (
+                header(&SIG[..63]),
+                "the signature is not 64 lowercase hex digits",
+            ),
+            (
+                header(&format!("{SIG}0")),
+                "the signature is not 64 lowercase hex digits",
+            ),
+            (
+                header(&format!("%35{}", &SIG[1..])),
+                "the signature is not 64 lowercase hex digits",
+            ),
+        ] {
+            assert_eq!(
+                reason(parse(&req(&auth, "20150830T123600Z"))),
+                expected,
+                "{auth}"
+            );
+        }
+
+        let mut two = req(&header(SIG), "20150830T123600Z");
+        two.headers_mut()
+            .append("authorization", header(SIG).parse().unwrap());
+        assert_eq!(
+            reason(parse(&two)),
+            "the request has more than one authorization header"
+        );
+        let mut two_dates = req(&header(SIG), "20150830T123600Z");
+        two_dates
+            .headers_mut()
+            .append("x-amz-date", "20150830T123601Z".parse().unwrap());
+        assert_eq!(
+            reason(parse(&two_dates)),
+            "the request has more than one x-amz-date header"
+        );
+
+        for presign_key in [
+            "X-Amz-Algorithm",
+            "X-Amz-Credential",
+            "X-Amz-Signature",
+            "X-Amz-Signatur%65",
+        ] {
+            let both = Request::get(format!("/?{presign_key}=x"))
+                .header("authorization", header(SIG))
+                .header("x-amz-date", "20150830T123600Z")
+                .body(())
+                .unwrap();
+            assert_eq!(
+                parse(&both).unwrap_err(),
+                VerifyError::MultipleAuthMechanisms,
+                "{presign_key}"
+            );
+        }
+    }
+
+    /// Without `x-amz-date`, the time comes from `Date`, in either form.
+    #[test]
+    fn takes_the_time_from_date_when_x_amz_date_is_absent() {
+        for date in ["20150830T123600Z", "Sun, 30 Aug 2015 12:36:00 GMT"] {
+            let r = Request::get("/")
+                .header("authorization", header(SIG))
+                .header("date", date)
+                .body(())
+                .unwrap();
+            let c = parse(&r).unwrap();
+            assert_eq!(c.time.amz_date(), "20150830T123600Z", "{date}");
+            assert_eq!(c.time_header, Some("date"));
+        }
+        // x-amz-date wins over Date.
+        let r = Request::get("/")
+            .header("authorization", header(SIG))
+            .header("date", "Mon, 31 Aug 2015 12:36:00 GMT")
+            .header("x-amz-date", "20150830T123600Z")
+            .body(())
+            .unwrap();
+        assert_eq!(parse(&r).unwrap().time.date(), "20150830");
+        let bad = Request::get("/")
+            .header("authorization", header(SIG))
+            .header("date", "30 Aug 2015")
+            .body(())
+            .unwrap();
+        assert_eq!(
+            reason(parse(&bad)),
+            "the date header is neither 20150830T123600Z nor an HTTP date"
+        );
+        let none = Request::get("/")
+            .header("authorization", header(SIG))
+            .body(())
+            .unwrap();
+        assert_eq!(
+            reason(parse(&none)),
+            "the request has neither an x-amz-date nor a date header"
+        );
+    }
+
+    fn presigned(extra: &str) -> String {
+        format!("a=1&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20150830%2Fus-east-1%2Fs%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature={SIG}&X-Amz-Security-Token=t%2Bk+x{extra}")
+    }
+
     #[test]
     fn parses_presigned_query_and_drops_only_the_signature() {
-        let q = "a=1&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20150830%2Fus-east-1%2Fs%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=ff&X-Amz-Security-Token=t%2Bk";
+        let q = presigned("");
         let r = Request::get(format!("/?{q}")).body(()).unwrap();
         let c = parse(&r).unwrap();
         assert_eq!(c.location, SignatureLocation::Query { expires: 900 });
         assert_eq!(c.access_key_id, "AKID");
-        assert_eq!(c.query_token.as_deref(), Some("t+k"));
+        assert_eq!(c.signature, SIG);
+        assert_eq!(c.time_header, None);
+        // `+` is a space, as in the canonical query.
+        assert_eq!(c.query_token.as_deref(), Some("t+k x"));
         let signed = c.signed_query.unwrap();
         assert!(!signed.contains("X-Amz-Signature"));
         assert!(signed.starts_with("a=1&X-Amz-Algorithm="));
@@ -283,6 +521,42 @@ mod tests {
             Err(VerifyError::ExpiresOutOfRange {
                 seconds: Some(604_801)
             })
+        ));
+    }
+
+    #[test]
+    fn refuses_repeated_or_respelled_presign_parameters() {
+        for extra in [
+            "&X-Amz-Date=20150830T123600Z",
+            "&X-Amz-Signatur%65=00",
+            &format!("&X-Amz-Signature={SIG}"),
+            "&X-Amz-Security-Token=t",
+        ] {
+            let r = Request::get(format!("/?{}", presigned(extra)))
+                .body(())
+                .unwrap();
+            assert_eq!(
+                reason(parse(&r)),
+                "an X-Amz-* parameter appears more than once",
+                "{extra}"
+            );
+        }
+        for signature in [SIG.to_uppercase(), format!("%35{}", &SIG[1..])] {
+            let q = presigned("").replace(SIG, &signature);
+            let r = Request::get(format!("/?{q}")).body(()).unwrap();
+            assert_eq!(
+                reason(parse(&r)),
+                "the signature is not 64 lowercase hex digits"
+            );
+        }
+        // Presign parameters without a signature are an incomplete
+        // signature, not a missing one.
+        let r = Request::get("/?X-Amz-Algorithm=AWS4-HMAC-SHA256")
+            .body(())
+            .unwrap();
+        assert!(matches!(
+            parse(&r),
+            Err(VerifyError::IncompleteSignature { .. })
         ));
     }
 }

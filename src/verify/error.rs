@@ -59,6 +59,31 @@ pub enum VerifyError {
     InvalidSessionToken,
     /// `x-amz-content-sha256` does not match the body.
     ContentSha256Mismatch,
+    /// The request is signed both by the `Authorization` header and by
+    /// presigned query parameters (S3: "Only one auth mechanism allowed").
+    MultipleAuthMechanisms,
+    /// `x-amz-content-sha256` names a `STREAMING-*` payload, whose chunks
+    /// this verifier does not check (see
+    /// [`Verifier::with_unchecked_streaming`](super::Verifier::with_unchecked_streaming)).
+    StreamingPayloadRefused {
+        /// The constant the request named.
+        payload: &'static str,
+    },
+    /// The verifier requires a checked payload hash and the signature does
+    /// not cover the body's (see
+    /// [`Verifier::with_checked_payload_required`](super::Verifier::with_checked_payload_required)).
+    PayloadNotChecked {
+        /// How the body was authenticated instead.
+        payload: super::PayloadCheck,
+    },
+    /// The request carries more header lines or bytes than the verifier
+    /// accepts (see [`Verifier::with_header_limits`](super::Verifier::with_header_limits)).
+    HeadersTooLarge {
+        /// The most header lines accepted.
+        max_headers: usize,
+        /// The most bytes of header names and values accepted.
+        max_bytes: usize,
+    },
     /// The request could not be canonicalized (for example, a method that
     /// is not an HTTP token).
     Malformed {
@@ -89,6 +114,10 @@ impl VerifyError {
             | Self::InvalidSessionToken => "InvalidClientTokenId",
             Self::ContentSha256Mismatch => "XAmzContentSHA256Mismatch",
             Self::Malformed { .. } => "InvalidRequest",
+            Self::MultipleAuthMechanisms => "InvalidArgument",
+            Self::StreamingPayloadRefused { .. } => "NotImplemented",
+            Self::PayloadNotChecked { .. } => "AccessDenied",
+            Self::HeadersTooLarge { .. } => "RequestHeaderSectionTooLarge",
             Self::ScopeMismatch { .. }
             | Self::UnsignedHeader { .. }
             | Self::SignedHeaderMissing { .. }
@@ -137,6 +166,30 @@ impl fmt::Display for VerifyError {
                 f.write_str("x-amz-content-sha256 does not match the body")
             }
             Self::Malformed { reason } => write!(f, "malformed request: {reason}"),
+            Self::MultipleAuthMechanisms => f.write_str(
+                "only one auth mechanism allowed: the request is signed by the authorization \
+                 header and by X-Amz-* query parameters",
+            ),
+            Self::StreamingPayloadRefused { payload } => write!(
+                f,
+                "x-amz-content-sha256 {payload} is a streaming payload, whose chunk signatures \
+                 this server does not check"
+            ),
+            Self::PayloadNotChecked { payload } => {
+                let how = match payload {
+                    super::PayloadCheck::Unsigned => "the payload is UNSIGNED-PAYLOAD",
+                    super::PayloadCheck::Streaming(_) => "the payload is streamed unchecked",
+                    _ => "the payload hash was not checked against the body",
+                };
+                write!(f, "a checked payload hash is required: {how}")
+            }
+            Self::HeadersTooLarge {
+                max_headers,
+                max_bytes,
+            } => write!(
+                f,
+                "the request headers exceed {max_headers} lines or {max_bytes} bytes"
+            ),
             Self::SignatureDoesNotMatch { .. } => {
                 f.write_str("the signature does not match the one computed for this request")
             }

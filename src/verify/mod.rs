@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq;
 use crate::canonical::{CanonicalRequest, Header};
 use crate::credentials::Credentials;
 use crate::inline_vec::InlineVec;
-use crate::payload::{Payload, PayloadHash};
+use crate::payload::{Payload, PayloadHash, UNSIGNED_PAYLOAD};
 use crate::scope::{CredentialScope, Region, Service};
 use crate::settings::UriEncoding;
 use crate::signature::Signature;
@@ -70,12 +70,68 @@ pub struct Verified {
     pub location: SignatureLocation,
     /// The signed headers list.
     pub signed_headers: String,
+    /// How the body was authenticated.
+    pub payload: PayloadCheck,
 }
+
+/// How the body of a verified request was authenticated: what a verified
+/// signature says about the bytes that follow the headers.
+///
+/// # Examples
+///
+/// ```
+/// use sigv4::{Credentials, Signer, SigningTime, verify::{PayloadCheck, Verifier}};
+///
+/// let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")?;
+/// let time = SigningTime::parse("20150830T123600Z")?;
+/// let mut request = http::Request::post("https://db.example.com:8182/sparql").body(b"query=ASK{}".to_vec())?;
+/// Signer::neptune("us-east-1")?.sign(&mut request, &creds, time)?;
+///
+/// let verifier = Verifier::neptune("us-east-1", move |_: &str| Some(creds.clone()))?;
+/// assert_eq!(verifier.verify(&request, time)?.payload, PayloadCheck::Checked);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PayloadCheck {
+    /// The signed hash is the body's: the verifier hashed the body it was
+    /// given ([`Payload::Bytes`]), or the caller gave its hash
+    /// ([`Payload::Precomputed`]).
+    Checked,
+    /// The signed hash is the one `x-amz-content-sha256` claims, and no
+    /// body was given to check it against: the caller must hash the body
+    /// and compare before trusting it.
+    Claimed(PayloadHash),
+    /// `UNSIGNED-PAYLOAD`: the signature does not cover the body at all.
+    Unsigned,
+    /// A `STREAMING-*` payload (aws-chunked): the seed signature is checked,
+    /// the chunks are not. Only with
+    /// [`Verifier::with_unchecked_streaming`].
+    Streaming(&'static str),
+}
+
+impl PayloadCheck {
+    /// True when the signature covers the body's actual hash.
+    #[must_use]
+    pub fn is_checked(&self) -> bool {
+        matches!(self, Self::Checked)
+    }
+}
+
+/// The most header lines a request may carry by default (see
+/// [`Verifier::with_header_limits`]).
+pub const DEFAULT_MAX_HEADERS: usize = 200;
+/// The most bytes of header names and values a request may carry by
+/// default (see [`Verifier::with_header_limits`]).
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;
 
 /// Verifies SigV4-signed requests for one region and service.
 ///
 /// Defaults match [`Signer`](crate::Signer)'s: double URI encoding, path
-/// normalization, five minutes of allowed clock skew either way.
+/// normalization, five minutes of allowed clock skew either way. Streaming
+/// (`STREAMING-*`) payloads are refused, and requests with more than
+/// [`DEFAULT_MAX_HEADERS`] header lines or [`DEFAULT_MAX_HEADER_BYTES`]
+/// bytes of headers are refused before anything else is looked at.
 ///
 /// # Examples
 ///
@@ -105,6 +161,10 @@ pub struct Verifier<L> {
     uri_encoding: UriEncoding,
     normalize_path: bool,
     max_skew: Duration,
+    max_headers: usize,
+    max_header_bytes: usize,
+    unchecked_streaming: bool,
+    checked_payload_required: bool,
     lookup: L,
     keys: SigningKeyCache,
 }
@@ -117,6 +177,10 @@ impl<L> std::fmt::Debug for Verifier<L> {
             .field("uri_encoding", &self.uri_encoding)
             .field("normalize_path", &self.normalize_path)
             .field("max_skew", &self.max_skew)
+            .field("max_headers", &self.max_headers)
+            .field("max_header_bytes", &self.max_header_bytes)
+            .field("unchecked_streaming", &self.unchecked_streaming)
+            .field("checked_payload_required", &self.checked_payload_required)
             .finish_non_exhaustive()
     }
 }
@@ -130,6 +194,10 @@ impl<L: SecretLookup> Verifier<L> {
             uri_encoding: UriEncoding::Double,
             normalize_path: true,
             max_skew: Duration::from_secs(300),
+            max_headers: DEFAULT_MAX_HEADERS,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+            unchecked_streaming: false,
+            checked_payload_required: false,
             lookup,
             keys: SigningKeyCache::new(),
         }
@@ -169,6 +237,38 @@ impl<L: SecretLookup> Verifier<L> {
         self
     }
 
+    /// Sets the most header lines (each value of a repeated header counts)
+    /// and the most bytes of header names and values a request may carry.
+    /// A request over either is refused
+    /// ([`VerifyError::HeadersTooLarge`]) before its claims are parsed.
+    #[must_use]
+    pub fn with_header_limits(mut self, max_headers: usize, max_bytes: usize) -> Self {
+        self.max_headers = max_headers;
+        self.max_header_bytes = max_bytes;
+        self
+    }
+
+    /// Accepts `STREAMING-*` (aws-chunked) payloads on the strength of the
+    /// seed signature alone, reporting [`PayloadCheck::Streaming`]. Off by
+    /// default: this crate does not yet verify chunk signatures, and
+    /// without them anyone who has seen a request's headers can replay
+    /// them, inside the skew window, with another body. Turn it on only
+    /// where something else checks the chunks.
+    #[must_use]
+    pub fn with_unchecked_streaming(mut self, accept: bool) -> Self {
+        self.unchecked_streaming = accept;
+        self
+    }
+
+    /// Refuses every request whose body is not covered by a checked hash
+    /// ([`PayloadCheck::is_checked`]): `UNSIGNED-PAYLOAD`, streaming, or a
+    /// claimed hash with no body given. Off by default.
+    #[must_use]
+    pub fn with_checked_payload_required(mut self, required: bool) -> Self {
+        self.checked_payload_required = required;
+        self
+    }
+
     /// Verifies `request`, hashing its body, as of `now`.
     ///
     /// # Errors
@@ -196,6 +296,7 @@ impl<L: SecretLookup> Verifier<L> {
         payload: Payload<'_>,
         now: SigningTime,
     ) -> Result<Verified, VerifyError> {
+        self.check_header_size(request)?;
         let claims = claims::parse(request)?;
 
         // Scope: the date must be the request's, region and service ours.
@@ -221,7 +322,7 @@ impl<L: SecretLookup> Verifier<L> {
         self.check_time(&claims, now)?;
 
         let signed: Vec<&str> = claims.signed_headers.split(';').collect();
-        check_signed_headers(request, &signed)?;
+        check_signed_headers(request, &signed, claims.time_header)?;
 
         let credentials = self
             .lookup
@@ -231,7 +332,15 @@ impl<L: SecretLookup> Verifier<L> {
             })?;
         check_session_token(request, &credentials, &claims, &signed)?;
 
-        let payload_hash = payload_hash(request, payload)?;
+        let (payload_hash, payload_check) = payload_hash(request, payload)?;
+        if let PayloadCheck::Streaming(constant) = payload_check {
+            if !self.unchecked_streaming {
+                return Err(VerifyError::StreamingPayloadRefused { payload: constant });
+            }
+        }
+        if self.checked_payload_required {
+            require_checked_payload(payload_check)?;
+        }
         let mut headers: InlineVec<Header<'_>, 32> = InlineVec::new();
         for name in &signed {
             let mut found = false;
@@ -267,7 +376,7 @@ impl<L: SecretLookup> Verifier<L> {
         let string_to_sign = StringToSign::new(&claims.time, scope, &canonical.hash());
         let expected = self.keys.sign(&credentials, &string_to_sign);
         let matches =
-            Signature::from_hex(&claims.signature).is_some_and(|claimed| claimed == expected);
+            Signature::from_hex(claims.signature).is_some_and(|claimed| claimed == expected);
         if !matches {
             let explanation = crate::sign::Explanation::new(
                 canonical.to_bytes(),
@@ -285,7 +394,29 @@ impl<L: SecretLookup> Verifier<L> {
             time: claims.time,
             location: claims.location,
             signed_headers: claims.signed_headers.clone().into_owned(),
+            payload: payload_check,
         })
+    }
+
+    /// The header bound, counted before anything is parsed or sorted.
+    fn check_header_size<B>(&self, request: &Request<B>) -> Result<(), VerifyError> {
+        let headers = request.headers();
+        let count = headers.len();
+        let too_large = || VerifyError::HeadersTooLarge {
+            max_headers: self.max_headers,
+            max_bytes: self.max_header_bytes,
+        };
+        if count > self.max_headers {
+            return Err(too_large());
+        }
+        let bytes = headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len())
+            .fold(0usize, usize::saturating_add);
+        if bytes > self.max_header_bytes {
+            return Err(too_large());
+        }
+        Ok(())
     }
 
     fn check_time(&self, claims: &claims::Claims<'_>, now: SigningTime) -> Result<(), VerifyError> {
@@ -316,9 +447,25 @@ impl<L: SecretLookup> Verifier<L> {
     }
 }
 
+/// Refuses a payload the signature does not cover by its actual hash.
+pub(crate) fn require_checked_payload(payload: PayloadCheck) -> Result<(), VerifyError> {
+    if payload.is_checked() {
+        Ok(())
+    } else {
+        Err(VerifyError::PayloadNotChecked { payload })
+    }
+}
+
 /// `host` must be signed, and so must every `x-amz-*` header present
-/// (`authorization`, which carries the signature, is not an `x-amz-*` header).
-fn check_signed_headers<B>(request: &Request<B>, signed: &[&str]) -> Result<(), VerifyError> {
+/// (`authorization`, which carries the signature, is not an `x-amz-*` header)
+/// and the `date` header when the time comes from it. `signed` is checked
+/// to be strictly sorted first, so each look-up is a binary search: n log n
+/// in all, whatever the request holds.
+fn check_signed_headers<B>(
+    request: &Request<B>,
+    signed: &[&str],
+    time_header: Option<&'static str>,
+) -> Result<(), VerifyError> {
     let well_formed = |n: &&str| {
         crate::canonical::is_token(n.as_bytes()) && !n.bytes().any(|b| b.is_ascii_uppercase())
     };
@@ -327,14 +474,17 @@ fn check_signed_headers<B>(request: &Request<B>, signed: &[&str]) -> Result<(), 
             reason: "SignedHeaders is not a sorted list of lowercase names",
         });
     }
-    if !signed.contains(&"host") {
-        return Err(VerifyError::UnsignedHeader {
-            name: "host".into(),
-        });
+    let is_signed = |name: &str| signed.binary_search(&name).is_ok();
+    for required in ["host"].into_iter().chain(time_header) {
+        if !is_signed(required) {
+            return Err(VerifyError::UnsignedHeader {
+                name: required.into(),
+            });
+        }
     }
     for name in request.headers().keys() {
         let name = name.as_str();
-        if name.starts_with("x-amz-") && !signed.contains(&name) {
+        if name.starts_with("x-amz-") && !is_signed(name) {
             return Err(VerifyError::UnsignedHeader { name: name.into() });
         }
     }
@@ -350,7 +500,7 @@ fn check_session_token<B>(
     let presented: Option<&[u8]> = match claims.location {
         SignatureLocation::Header => {
             let header = request.headers().get("x-amz-security-token");
-            if header.is_some() && !signed.contains(&"x-amz-security-token") {
+            if header.is_some() && signed.binary_search(&"x-amz-security-token").is_err() {
                 return Err(VerifyError::UnsignedHeader {
                     name: "x-amz-security-token".into(),
                 });
@@ -374,22 +524,49 @@ fn check_session_token<B>(
     }
 }
 
-/// The payload line: `x-amz-content-sha256` when present (checked against
-/// the body when the body is given), else the given payload.
-fn payload_hash<B>(request: &Request<B>, payload: Payload<'_>) -> Result<PayloadHash, VerifyError> {
+/// The payload line, and what it says about the body:
+/// `x-amz-content-sha256` when present (checked against the body or its
+/// given hash), else the given payload.
+fn payload_hash<B>(
+    request: &Request<B>,
+    payload: Payload<'_>,
+) -> Result<(PayloadHash, PayloadCheck), VerifyError> {
     let given = payload.hash().map_err(|e| VerifyError::Malformed {
         reason: e.to_string(),
     })?;
-    let Some(claimed) = request.headers().get("x-amz-content-sha256") else {
-        return Ok(given);
+    let body_known = matches!(payload, Payload::Bytes(_) | Payload::Precomputed(_));
+    let mut claims = request.headers().get_all("x-amz-content-sha256").iter();
+    let claimed = claims.next();
+    if claims.next().is_some() {
+        return Err(VerifyError::IncompleteSignature {
+            reason: "the request has more than one x-amz-content-sha256 header",
+        });
+    }
+    let line = match claimed {
+        None => given,
+        Some(claimed) => {
+            let claimed = claimed
+                .to_str()
+                .unwrap_or_default()
+                .trim_matches([' ', '\t']);
+            match PayloadHash::constant(claimed.as_bytes()) {
+                Some(constant) => constant,
+                None => {
+                    let claimed = PayloadHash::from_hex(claimed)
+                        .map_err(|_| VerifyError::ContentSha256Mismatch)?;
+                    if body_known && claimed != given {
+                        return Err(VerifyError::ContentSha256Mismatch);
+                    }
+                    claimed
+                }
+            }
+        }
     };
-    let claimed = claimed.to_str().unwrap_or_default();
-    if let Some(constant) = PayloadHash::constant(claimed.as_bytes()) {
-        return Ok(constant);
-    }
-    let claimed = PayloadHash::from_hex(claimed).map_err(|_| VerifyError::ContentSha256Mismatch)?;
-    if matches!(payload, Payload::Bytes(_) | Payload::Precomputed(_)) && claimed != given {
-        return Err(VerifyError::ContentSha256Mismatch);
-    }
-    Ok(claimed)
+    let check = match line {
+        PayloadHash::Constant(UNSIGNED_PAYLOAD) => PayloadCheck::Unsigned,
+        PayloadHash::Constant(streaming) => PayloadCheck::Streaming(streaming),
+        PayloadHash::Sha256(_) if body_known => PayloadCheck::Checked,
+        hash @ PayloadHash::Sha256(_) => PayloadCheck::Claimed(hash),
+    };
+    Ok((line, check))
 }

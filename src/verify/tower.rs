@@ -248,6 +248,7 @@ impl Now {
 pub struct SigV4Layer<L> {
     verifier: Arc<Verifier<L>>,
     body_limit: usize,
+    checked_payload_required: bool,
     now: Now,
     reject: Arc<RejectFn>,
 }
@@ -257,6 +258,7 @@ impl<L> Clone for SigV4Layer<L> {
         Self {
             verifier: Arc::clone(&self.verifier),
             body_limit: self.body_limit,
+            checked_payload_required: self.checked_payload_required,
             now: self.now.clone(),
             reject: Arc::clone(&self.reject),
         }
@@ -268,6 +270,7 @@ impl<L> fmt::Debug for SigV4Layer<L> {
         f.debug_struct("SigV4Layer")
             .field("verifier", &self.verifier)
             .field("body_limit", &self.body_limit)
+            .field("checked_payload_required", &self.checked_payload_required)
             .finish_non_exhaustive()
     }
 }
@@ -280,6 +283,7 @@ impl<L: SecretLookup> SigV4Layer<L> {
         Self {
             verifier: Arc::new(verifier),
             body_limit: DEFAULT_BODY_LIMIT,
+            checked_payload_required: false,
             now: Now::System,
             reject: Arc::new(Rejection::neptune_response),
         }
@@ -290,6 +294,29 @@ impl<L: SecretLookup> SigV4Layer<L> {
     #[must_use]
     pub fn with_body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
+        self
+    }
+
+    /// Passes on only requests whose signature covers the body's hash,
+    /// which the layer computes: `UNSIGNED-PAYLOAD` (and streaming
+    /// payloads, should the verifier accept them) are rejected with
+    /// [`VerifyError::PayloadNotChecked`]. Off by default.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sigv4::verify::{tower::SigV4Layer, Verifier};
+    /// use sigv4::Credentials;
+    ///
+    /// let lookup = |_: &str| -> Option<Credentials> { None };
+    /// let layer = SigV4Layer::new(Verifier::neptune("us-east-1", lookup)?)
+    ///     .with_checked_payload_required(true);
+    /// # let _ = layer;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_checked_payload_required(mut self, required: bool) -> Self {
+        self.checked_payload_required = required;
         self
     }
 
@@ -425,7 +452,17 @@ where
                 }
             };
             let mut request = Request::from_parts(parts, body);
-            let verified: Verified = match layer.verifier.verify(&request, layer.now.get()) {
+            let verified =
+                layer
+                    .verifier
+                    .verify(&request, layer.now.get())
+                    .and_then(|verified: Verified| {
+                        if layer.checked_payload_required {
+                            super::require_checked_payload(verified.payload)?;
+                        }
+                        Ok(verified)
+                    });
+            let verified = match verified {
                 Ok(v) => v,
                 Err(e) => return reject(Rejection::Unverified(e)),
             };
@@ -593,6 +630,82 @@ mod tests {
         let (status, body) = send(signed_post(&[b'x'; 65]));
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
         assert!(body.contains("RequestEntityTooLarge"), "{body}");
+    }
+
+    /// A streaming payload's seed signature says nothing of the body: the
+    /// layer refuses it (whatever the body), by default.
+    #[test]
+    fn refuses_streaming_payloads() {
+        for constant in [
+            crate::STREAMING_SIGNED_PAYLOAD,
+            crate::STREAMING_SIGNED_PAYLOAD_TRAILER,
+            crate::STREAMING_UNSIGNED_PAYLOAD_TRAILER,
+        ] {
+            let mut request = Request::put("https://db.example.com:8182/x")
+                .header("x-amz-content-sha256", constant)
+                .body(b"anything at all".to_vec())
+                .unwrap();
+            Signer::neptune("us-east-1")
+                .unwrap()
+                .sign(&mut request, &creds(), time())
+                .unwrap();
+            let (status, body) = send(request);
+            assert_eq!(status, StatusCode::FORBIDDEN, "{constant}");
+            assert!(body.contains("NotImplemented: "), "{body}");
+        }
+    }
+
+    /// `UNSIGNED-PAYLOAD` passes by default, reported as such, and is
+    /// refused once a checked payload hash is required.
+    #[test]
+    fn can_require_a_checked_payload_hash() {
+        let unsigned = || {
+            let mut request = Request::post("https://db.example.com:8182/openCypher")
+                .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
+                .body(b"query=RETURN 1".to_vec())
+                .unwrap();
+            Signer::neptune("us-east-1")
+                .unwrap()
+                .sign(&mut request, &creds(), time())
+                .unwrap();
+            request.map(|b| Full::new(Bytes::from(b)))
+        };
+        #[derive(Clone)]
+        struct Payload;
+        impl Service<Request<Full<Bytes>>> for Payload {
+            type Response = Response<Full<Bytes>>;
+            type Error = Infallible;
+            type Future = ResponseFuture<Self::Response, Infallible>;
+            fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+                Poll::Ready(Ok(()))
+            }
+            fn call(&mut self, request: Request<Full<Bytes>>) -> Self::Future {
+                let check = request.extensions().get::<Verified>().map(|v| v.payload);
+                Box::pin(async move { Ok(Response::new(Full::new(format!("{check:?}").into()))) })
+            }
+        }
+        let layer = |required| {
+            let known = creds();
+            let lookup: Lookup =
+                Box::new(move |id: &str| (id == "AKIDEXAMPLE").then(|| known.clone()));
+            SigV4Layer::new(Verifier::neptune("us-east-1", lookup).unwrap())
+                .with_fixed_time(time())
+                .with_checked_payload_required(required)
+                .layer(Payload)
+        };
+        let body = |response: Response<Either<Full<Bytes>, Full<Bytes>>>| {
+            let bytes = block_on(response.into_body().collect()).unwrap().to_bytes();
+            String::from_utf8(bytes.to_vec()).unwrap()
+        };
+        let response = block_on(layer(false).call(unsigned())).unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(body(response), "Some(Unsigned)");
+        let response = block_on(layer(true).call(unsigned())).unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert!(body(response).contains("AccessDenied: "));
+        let hashed = signed_post(b"query=RETURN 1").map(|b| Full::new(Bytes::from(b)));
+        let response = block_on(layer(true).call(hashed)).unwrap();
+        assert_eq!(body(response), "Some(Checked)");
     }
 
     #[test]
