@@ -19,7 +19,7 @@ pub enum InvalidInput {
         /// The rejected value.
         value: String,
     },
-    /// An access key id must be non-empty visible ASCII without `/`.
+    /// An access key id must be non-empty visible ASCII without `/`, `,` or `=`.
     AccessKeyId,
     /// A secret access key must be non-empty.
     SecretKey,
@@ -51,7 +51,7 @@ impl fmt::Display for InvalidInput {
                 "invalid service {value:?}: expected a non-empty name of letters, digits, '-', '_' or '.'"
             ),
             Self::AccessKeyId => f.write_str(
-                "invalid access key id: expected non-empty visible ASCII without '/'",
+                "invalid access key id: expected non-empty visible ASCII without '/', ',' or '='",
             ),
             Self::SecretKey => f.write_str("invalid secret access key: it is empty"),
             Self::SessionToken => f.write_str(

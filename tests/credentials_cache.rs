@@ -395,3 +395,62 @@ fn short_lived_credentials_refresh_halfway() {
     cache.provide_credentials().unwrap();
     assert_eq!(source.calls(), 2);
 }
+
+/// A source whose first answer lives until `at(600)`; every later call
+/// moves the clock to `at(move_to)` (a refresh that takes that long) and
+/// fails.
+struct SlowFailure {
+    clock: TestClock,
+    calls: AtomicUsize,
+    move_to: u64,
+}
+
+impl ProvideCredentials for SlowFailure {
+    fn provide_credentials(&self) -> Result<Credentials, CredentialsError> {
+        if self.calls.fetch_add(1, Ordering::SeqCst) == 0 {
+            return Ok(Credentials::new("AKID1", "secret")
+                .unwrap()
+                .with_expiry(at(600)));
+        }
+        self.clock.set(self.move_to);
+        Err(CredentialsError::Transport {
+            provider: "test",
+            reason: "slow and failed".into(),
+        })
+    }
+}
+
+/// The credentials held when a refresh starts are valid then; when the
+/// refresh fails after they expired (or came within `min_remaining` of
+/// it), the failure is returned, not the stale fallback.
+#[test]
+fn a_failed_refresh_never_returns_a_fallback_that_expired_meanwhile() {
+    for (move_to, fallback_ok) in [(400, true), (595, false), (600, false), (700, false)] {
+        let clock = TestClock::new();
+        let cache = CachingProvider::with_settings(
+            SlowFailure {
+                clock: clock.clone(),
+                calls: AtomicUsize::new(0),
+                move_to,
+            },
+            CacheSettings::default().with_jitter(Duration::ZERO),
+            Arc::new(clock.clone()),
+        );
+        assert_eq!(
+            cache.provide_credentials().unwrap().access_key_id(),
+            "AKID1"
+        );
+        // Inside the refresh window (300 s before expiry), still valid.
+        clock.set(350);
+        let result = cache.provide_credentials();
+        if fallback_ok {
+            assert_eq!(result.unwrap().access_key_id(), "AKID1", "{move_to}");
+        } else {
+            let err = result.expect_err("no stale credentials");
+            assert!(
+                matches!(err, CredentialsError::Transport { .. }),
+                "{move_to}: {err:?}"
+            );
+        }
+    }
+}

@@ -406,7 +406,9 @@ impl Core {
                     .min(self.settings.backoff_max);
                 state.retry_at = Some(now + wait);
                 state.last_error = Some(e.clone());
-                fallback.ok_or(e)
+                // The fallback was valid when the refresh began; a refresh
+                // that outlasted it must not hand it out now.
+                fallback.filter(|c| self.usable(c, now)).ok_or(e)
             }
         }
     }

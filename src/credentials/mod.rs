@@ -145,14 +145,17 @@ impl Credentials {
     /// # Errors
     ///
     /// [`InvalidInput::AccessKeyId`] unless the id is visible ASCII without
-    /// `/`; [`InvalidInput::SecretKey`] if the secret is empty.
+    /// `/`, `,` or `=` (the separators of the `Authorization` header's
+    /// `Credential=ID/...,` and of the credential scope: an id holding one
+    /// signs requests no server can read back);
+    /// [`InvalidInput::SecretKey`] if the secret is empty.
     pub fn new(
         access_key_id: impl Into<String>,
         secret_access_key: impl Into<String>,
     ) -> Result<Self, InvalidInput> {
         let access_key_id = access_key_id.into();
         let secret_access_key = Zeroizing::new(secret_access_key.into());
-        if !is_visible_ascii(&access_key_id) || access_key_id.contains('/') {
+        if !is_visible_ascii(&access_key_id) || access_key_id.contains(['/', ',', '=']) {
             return Err(InvalidInput::AccessKeyId);
         }
         if secret_access_key.is_empty() {
@@ -273,10 +276,20 @@ mod tests {
             Credentials::new("A/B", "s").unwrap_err(),
             InvalidInput::AccessKeyId
         );
-        assert_eq!(
-            Credentials::new("A B", "s").unwrap_err(),
-            InvalidInput::AccessKeyId
-        );
+        // Whatever would split `Credential=ID/DATE/...,` differently on
+        // the server, and whitespace or control characters.
+        for id in [
+            "A B", "AK,ID", "AK=ID", "AKID,", "=", "A\tB", "A\nB", "A\u{7f}", "AKÉ",
+        ] {
+            assert_eq!(
+                Credentials::new(id, "s").unwrap_err(),
+                InvalidInput::AccessKeyId,
+                "{id:?}"
+            );
+        }
+        for id in ["AKIDEXAMPLE", "ASIA-x_y.z~+!*", "a"] {
+            assert!(Credentials::new(id, "s").is_ok(), "{id}");
+        }
         assert_eq!(
             Credentials::new("AKID", "").unwrap_err(),
             InvalidInput::SecretKey
