@@ -789,3 +789,90 @@ fn default_chain_order() {
         }
     });
 }
+
+/// Metadata and container answers are read to 64 KiB at most, by the
+/// hyper transport (it stops reading) and by the providers whatever the
+/// transport does; an endpoint's error text is repeated on one line of at
+/// most 512 characters.
+#[test]
+fn responses_are_bounded() {
+    use sigv4::credentials::net::{
+        ResponseLimit, TransportError, TransportFuture, MAX_RESPONSE_BYTES,
+    };
+    let huge = format!(
+        r#"{{"AccessKeyId":"ASIACONT","SecretAccessKey":"s","Token":"t","Expiration":"2100-01-01T00:00:00Z","Pad":"{}"}}"#,
+        "x".repeat(1 << 20)
+    );
+    runtime().block_on(async {
+        let body = huge.clone();
+        let (endpoint, _) = serve(Arc::new(move |_| (200, body.clone()))).await;
+        let container = |uri: String, transport: Arc<dyn HttpTransport>| {
+            ContainerProvider::new(transport)
+                .with_env(empty_env(&[("AWS_CONTAINER_CREDENTIALS_FULL_URI", &uri)]))
+        };
+        let err = container(format!("{endpoint}/v1/credentials"), transport())
+            .provide_credentials_async()
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("the response body is longer than 65536 bytes"),
+            "{err}"
+        );
+        let err = ImdsProvider::new(transport())
+            .with_env(empty_env(&[(
+                "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                &endpoint,
+            )]))
+            .provide_credentials_async()
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("longer than 65536 bytes"), "{err}");
+
+        // A transport that reads everything: the provider still refuses,
+        // and it was told the limit.
+        struct Greedy(String);
+        impl HttpTransport for Greedy {
+            fn send(&self, request: http::Request<Vec<u8>>) -> TransportFuture<'_> {
+                let limit = request.extensions().get::<ResponseLimit>().copied();
+                Box::pin(async move {
+                    assert_eq!(limit, Some(ResponseLimit::new(MAX_RESPONSE_BYTES)));
+                    http::Response::builder()
+                        .body(self.0.clone().into_bytes())
+                        .map_err(|e| TransportError::Other {
+                            reason: e.to_string(),
+                        })
+                })
+            }
+        }
+        let err = container(
+            "http://127.0.0.1:1/v1/credentials".into(),
+            Arc::new(Greedy(huge.clone())),
+        )
+        .provide_credentials_async()
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("longer than 65536 bytes"), "{err}");
+
+        // Error text from the endpoint: one line, bounded.
+        let message = format!("\u{1b}[2J{}\n\rend", "m".repeat(2000));
+        let error_body = format!(
+            r#"{{"Code":"Denied","Message":"{}"}}"#,
+            message
+                .replace('\n', "\\n")
+                .replace('\r', "\\r")
+                .replace('\u{1b}', "\\u001b")
+        );
+        let (endpoint, _) = serve(Arc::new(move |_| (403, error_body.clone()))).await;
+        let err = container(format!("{endpoint}/v1/credentials"), transport())
+            .provide_credentials_async()
+            .await
+            .unwrap_err();
+        let CredentialsError::HttpStatus { detail, .. } = &err else {
+            panic!("{err:?}");
+        };
+        assert!(detail.starts_with("Denied: [2Jmmm"), "{detail}");
+        assert_eq!(detail.chars().count(), 512);
+        assert!(!detail.chars().any(char::is_control));
+    });
+}

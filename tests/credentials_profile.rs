@@ -406,3 +406,67 @@ fn credential_process_runs_and_its_json_is_read() {
     );
     assert!(!err.to_string().contains("procsecret"), "{err}");
 }
+
+/// A `credential_process` is bounded: killed past its timeout (typed
+/// error), its output read to 64 KiB at most, and what it says on stderr
+/// repeated on one line of at most 512 characters.
+#[cfg(unix)]
+#[test]
+fn credential_process_is_bounded() {
+    use std::time::{Duration, Instant};
+    let dir = TempDir::new();
+    let marker = dir.0.join("still-running");
+    dir.write(
+        "config",
+        &format!(
+            "[profile hangs]\ncredential_process = sleep 30\n\
+             [profile floods]\ncredential_process = head -c 200000000 /dev/zero\n\
+             [profile just-fits]\ncredential_process = sh -c 'printf \"{{\\\"Version\\\": 1, \\\"AccessKeyId\\\": \\\"AKID\\\", \\\"SecretAccessKey\\\": \\\"s\\\"}}\"; head -c 65000 /dev/zero | tr \"\\0\" \" \"'\n\
+             [profile shouts]\ncredential_process = sh -c 'printf \"\\033[31m%0700d\\n\\r\" 0 >&2; exit 1'\n\
+             [profile lingers]\ncredential_process = sh -c 'exec 1>&-; sleep 30; touch {}'\n",
+            marker.display()
+        ),
+    );
+    let provider = |profile: &str| {
+        ProfileProvider::with_env(env_for(&dir, &[("AWS_PROFILE", profile)]))
+            .with_process_timeout(Duration::from_millis(300))
+    };
+    assert_eq!(
+        ProfileProvider::new().process_timeout(),
+        sigv4::credentials::DEFAULT_PROCESS_TIMEOUT
+    );
+
+    for hung in ["hangs", "lingers"] {
+        let started = Instant::now();
+        let err = provider(hung).provide_credentials().unwrap_err();
+        assert!(
+            matches!(err, CredentialsError::ProcessTimeout { ref profile, timeout }
+                if profile == hung && timeout == Duration::from_millis(300)),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("ran longer than 0.300 s"), "{err}");
+        // Not waited for: the process would have run 30 s.
+        assert!(started.elapsed() < Duration::from_secs(20));
+    }
+    assert!(!marker.exists(), "the killed process ran on");
+
+    let err = provider("floods").provide_credentials().unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("its output is longer than 65536 bytes"),
+        "{err}"
+    );
+    // 65,000 bytes of padding after the JSON: under the cap, still read.
+    let fits = ProfileProvider::with_env(env_for(&dir, &[("AWS_PROFILE", "just-fits")]))
+        .provide_credentials()
+        .unwrap();
+    assert_eq!(fits.access_key_id(), "AKID");
+
+    let err = provider("shouts").provide_credentials().unwrap_err();
+    let shown = err.to_string();
+    assert!(!shown.chars().any(char::is_control), "{shown:?}");
+    let (_, quoted) = shown.split_once("exited with exit status: 1: ").unwrap();
+    assert!(quoted.starts_with("[31m000"), "{quoted}");
+    assert_eq!(quoted.chars().count(), 512, "{quoted}");
+    assert!(quoted.ends_with('…'));
+}

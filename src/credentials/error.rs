@@ -71,6 +71,13 @@ pub enum CredentialsError {
         /// What went wrong (exit status, and the start of its stderr).
         reason: String,
     },
+    /// A `credential_process` command ran past its timeout and was killed.
+    ProcessTimeout {
+        /// The profile that named the command.
+        profile: String,
+        /// The timeout it ran past.
+        timeout: std::time::Duration,
+    },
     /// A JSON or XML document holding credentials could not be read.
     InvalidResponse {
         /// The provider that received it.
@@ -137,6 +144,41 @@ pub enum CredentialsError {
     },
 }
 
+/// The most characters of a server's or a process's own text that an error
+/// message repeats.
+pub(crate) const MAX_QUOTED_CHARS: usize = 512;
+
+/// Text from outside (an endpoint's error message, a process's stderr) as
+/// an error may repeat it: on one line, control and bidirectional
+/// formatting characters and runs of whitespace turned into single spaces,
+/// cut to [`MAX_QUOTED_CHARS`] characters (the last one `…` when cut).
+/// Errors end up in logs; a misbehaving source must not flood them or
+/// rewrite what they show.
+pub(crate) fn quoted(text: &str) -> String {
+    let separator = |c: char| {
+        c.is_whitespace()
+            || c.is_control()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    let mut chars = text
+        .split(separator)
+        .filter(|word| !word.is_empty())
+        .enumerate()
+        .flat_map(|(i, word)| (i > 0).then_some(' ').into_iter().chain(word.chars()))
+        .peekable();
+    let mut out = String::new();
+    let mut count = 0;
+    while let Some(c) = chars.next() {
+        if count == MAX_QUOTED_CHARS - 1 && chars.peek().is_some() {
+            out.push('…');
+            break;
+        }
+        out.push(c);
+        count += 1;
+    }
+    out
+}
+
 impl CredentialsError {
     /// A [`NotFound`](Self::NotFound) error.
     pub fn not_found(provider: &'static str, reason: impl Into<String>) -> Self {
@@ -174,6 +216,11 @@ impl fmt::Display for CredentialsError {
             Self::ProcessFailed { profile, reason } => write!(
                 f,
                 "credential_process of profile {profile:?} failed: {reason}"
+            ),
+            Self::ProcessTimeout { profile, timeout } => write!(
+                f,
+                "credential_process of profile {profile:?} ran longer than {:.3} s and was killed",
+                timeout.as_secs_f64()
             ),
             Self::InvalidResponse { provider, reason } => {
                 write!(f, "invalid credentials response from {provider}: {reason}")
@@ -275,5 +322,24 @@ impl From<CredentialsError> for SignFromProviderError {
 impl From<SigningError> for SignFromProviderError {
     fn from(value: SigningError) -> Self {
         Self::Signing(value)
+    }
+}
+
+#[cfg(test)]
+mod quoted_tests {
+    use super::*;
+
+    #[test]
+    fn quoted_text_is_one_bounded_line() {
+        assert_eq!(
+            quoted("  a\n\r\tb\u{7}\u{1b}[31mc\u{202e}d  "),
+            "a b [31mc d"
+        );
+        assert_eq!(quoted(""), "");
+        let exact = "x".repeat(MAX_QUOTED_CHARS);
+        assert_eq!(quoted(&exact), exact);
+        let long = quoted(&"é".repeat(MAX_QUOTED_CHARS + 1));
+        assert_eq!(long.chars().count(), MAX_QUOTED_CHARS);
+        assert!(long.ends_with('…'));
     }
 }

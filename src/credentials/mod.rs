@@ -66,7 +66,9 @@ pub use aws_sdk::AwsSdkProvider;
 pub use cache::{AsyncCachingProvider, CacheSettings, CachingProvider, Clock, SystemClock};
 pub use env::{Env, EnvironmentProvider};
 pub use error::{CredentialsError, SignFromProviderError};
-pub use profile::{ProfileFileKind, ProfileProvider, ProfileSet};
+pub use profile::{
+    ProfileFileKind, ProfileProvider, ProfileSet, DEFAULT_PROCESS_TIMEOUT, MAX_PROCESS_OUTPUT,
+};
 pub use provider::{
     sign_with_provider, sign_with_provider_async, AsyncChainProvider, ChainProvider,
     CredentialsFuture, ProvideCredentials, ProvideCredentialsAsync,

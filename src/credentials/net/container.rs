@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use super::transport::{build, send, transport_error, HttpTransport, RequestTimeouts};
 use crate::credentials::env::Env;
-use crate::credentials::error::CredentialsError;
+use crate::credentials::error::{quoted, CredentialsError};
 use crate::credentials::json;
 use crate::credentials::provider::{CredentialsFuture, ProvideCredentialsAsync};
 use crate::credentials::Credentials;
@@ -171,7 +171,7 @@ pub(crate) fn credentials_answer(
                     .unwrap_or_default()
                     .to_owned();
                 let message = o.string("Message").ok().flatten().unwrap_or_default();
-                format!("{code}: {message}")
+                quoted(&format!("{code}: {message}"))
             })
             .unwrap_or_default();
         return Err(CredentialsError::HttpStatus {

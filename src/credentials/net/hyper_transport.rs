@@ -6,13 +6,15 @@ use std::io::Cursor;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use super::transport::{HttpTransport, RequestTimeouts, TransportError, TransportFuture};
+use super::transport::{
+    HttpTransport, RequestTimeouts, ResponseLimit, TransportError, TransportFuture,
+};
 
 type Body = Full<Cursor<Vec<u8>>>;
 
@@ -85,6 +87,7 @@ impl HttpTransport for HyperTransport {
         let (connect, read) = timeouts.map_or((self.connect_timeout, self.read_timeout), |t| {
             (t.connect, t.read)
         });
+        let limit = request.extensions().get::<ResponseLimit>().map(|l| l.bytes);
         let (parts, body) = request.into_parts();
         let request = http::Request::from_parts(parts, Full::new(Cursor::new(body)));
         Box::pin(async move {
@@ -101,8 +104,15 @@ impl HttpTransport for HyperTransport {
                     }
                 })?;
                 let (parts, body) = response.into_parts();
-                let body = body.collect().await.map_err(|e| TransportError::Other {
-                    reason: format!("cannot read the response body: {e}"),
+                let limit = limit.unwrap_or(usize::MAX);
+                let body = Limited::new(body, limit).collect().await.map_err(|e| {
+                    if e.downcast_ref::<LengthLimitError>().is_some() {
+                        TransportError::ResponseTooLarge { limit }
+                    } else {
+                        TransportError::Other {
+                            reason: format!("cannot read the response body: {e}"),
+                        }
+                    }
                 })?;
                 Ok(http::Response::from_parts(parts, body.to_bytes().to_vec()))
             };

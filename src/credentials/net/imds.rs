@@ -8,7 +8,7 @@ use super::transport::{
     build, send, transport_error, HttpTransport, RequestTimeouts, TransportError,
 };
 use crate::credentials::env::Env;
-use crate::credentials::error::CredentialsError;
+use crate::credentials::error::{quoted, CredentialsError};
 use crate::credentials::json;
 use crate::credentials::provider::{CredentialsFuture, ProvideCredentialsAsync};
 use crate::credentials::Credentials;
@@ -118,7 +118,7 @@ impl ImdsProvider {
                     format!("no instance metadata service at {endpoint}: {e}"),
                 )
             }
-            TransportError::Other { .. } => transport_error(PROVIDER, e),
+            _ => transport_error(PROVIDER, e),
         };
 
         let mut request = build(
@@ -217,10 +217,10 @@ pub(crate) fn credentials_answer(
         let message = object.string("Message").ok().flatten().unwrap_or_default();
         return Err(CredentialsError::InvalidResponse {
             provider: PROVIDER,
-            reason: format!(
+            reason: quoted(&format!(
                 "the service answered Code {:?}: {message}",
                 code.unwrap_or("(none)")
-            ),
+            )),
         });
     }
     json::credentials_from(&object, PROVIDER, "Token")

@@ -24,4 +24,7 @@ pub use hyper_transport::HyperTransport;
 pub use imds::ImdsProvider;
 pub use profile::ProfileProvider;
 pub use sts::{AssumeRoleProvider, WebIdentityProvider};
-pub use transport::{HttpTransport, RequestTimeouts, TransportError, TransportFuture};
+pub use transport::{
+    HttpTransport, RequestTimeouts, ResponseLimit, TransportError, TransportFuture,
+    MAX_RESPONSE_BYTES,
+};

@@ -10,7 +10,9 @@ use super::sts::{self, RoleRequest};
 use super::transport::HttpTransport;
 use crate::credentials::env::{Env, EnvironmentProvider};
 use crate::credentials::error::CredentialsError;
-use crate::credentials::profile::{process, BaseSource, ProfileProvider as SyncProfileProvider};
+use crate::credentials::profile::{
+    process, BaseSource, ProfileProvider as SyncProfileProvider, DEFAULT_PROCESS_TIMEOUT,
+};
 use crate::credentials::provider::{
     CredentialsFuture, ProvideCredentials, ProvideCredentialsAsync,
 };
@@ -43,6 +45,7 @@ pub struct ProfileProvider {
     env: Env,
     profile: Option<String>,
     sts_endpoint: Option<String>,
+    process_timeout: Duration,
 }
 
 impl ProfileProvider {
@@ -53,7 +56,18 @@ impl ProfileProvider {
             env: Env::process(),
             profile: None,
             sts_endpoint: None,
+            process_timeout: DEFAULT_PROCESS_TIMEOUT,
         }
+    }
+
+    /// Kills a `credential_process` that runs longer than `timeout`
+    /// (default [`DEFAULT_PROCESS_TIMEOUT`], one minute). The process runs
+    /// on the calling thread, so the timeout also bounds how long it holds
+    /// an executor thread.
+    #[must_use]
+    pub fn with_process_timeout(mut self, timeout: Duration) -> Self {
+        self.process_timeout = timeout;
+        self
     }
 
     /// Reads `env` (file locations, `AWS_PROFILE`, and the environment of
@@ -101,7 +115,9 @@ impl ProfileProvider {
         let transport = &*self.transport;
         let mut creds = match plan.base {
             BaseSource::Static(c) => c,
-            BaseSource::Process { command, profile } => process::run(&command, &profile)?,
+            BaseSource::Process { command, profile } => {
+                process::run(&command, &profile, self.process_timeout)?
+            }
             BaseSource::Environment => EnvironmentProvider::with_env(env).provide_credentials()?,
             BaseSource::Ec2InstanceMetadata => {
                 ImdsProvider::new(self.transport.clone())
@@ -164,6 +180,7 @@ impl std::fmt::Debug for ProfileProvider {
             .field("env", &self.env)
             .field("profile", &self.profile)
             .field("sts_endpoint", &self.sts_endpoint)
+            .field("process_timeout", &self.process_timeout)
             .finish_non_exhaustive()
     }
 }

@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 
 use super::transport::{build, send, transport_error, HttpTransport};
 use crate::credentials::env::Env;
-use crate::credentials::error::CredentialsError;
+use crate::credentials::error::{quoted, CredentialsError};
 use crate::credentials::provider::{CredentialsFuture, ProvideCredentialsAsync};
 use crate::credentials::Credentials;
 use crate::scope::{Region, Service};
@@ -374,7 +374,7 @@ pub(crate) fn parse_error(body: &[u8], status: u16, action: &'static str) -> Cre
                 action,
                 status,
                 code: error_code(&code),
-                message: error_message(&message),
+                message: quoted(&message),
             }
         }
         _ => CredentialsError::HttpStatus {
@@ -399,36 +399,8 @@ fn error_code(code: &str) -> String {
     }
 }
 
-/// An STS error message on one line, control characters and whitespace runs
-/// turned into single spaces, cut at [`MAX_MESSAGE`] characters: it ends up
-/// in logs, and a misbehaving endpoint must not be able to flood them.
-fn error_message(message: &str) -> String {
-    let mut out = String::new();
-    let mut chars = 0;
-    for word in message.split(|c: char| c.is_whitespace() || c.is_control()) {
-        if word.is_empty() {
-            continue;
-        }
-        for c in (!out.is_empty())
-            .then_some(' ')
-            .into_iter()
-            .chain(word.chars())
-        {
-            if chars == MAX_MESSAGE {
-                out.push('…');
-                return out;
-            }
-            out.push(c);
-            chars += 1;
-        }
-    }
-    out
-}
-
 /// Longest STS error code repeated in an error.
 const MAX_CODE: usize = 64;
-/// Longest STS error message repeated in an error, in characters.
-const MAX_MESSAGE: usize = 512;
 
 /// Assumes a role through STS `AssumeRole`, with credentials from another
 /// provider, signing the call with this crate's [`Signer`] (service `sts`).
@@ -706,7 +678,10 @@ mod tests {
             CredentialsError::Sts { code, message, .. } => {
                 assert_eq!(code, "(not a plain error code)");
                 assert!(message.starts_with("line one line two x x"), "{message}");
-                assert_eq!(message.chars().count(), MAX_MESSAGE + 1);
+                assert_eq!(
+                    message.chars().count(),
+                    crate::credentials::error::MAX_QUOTED_CHARS
+                );
                 assert!(message.ends_with('…'));
             }
             other => panic!("{other:?}"),

@@ -85,6 +85,11 @@ pub enum TransportError {
     },
     /// The connection or the response took too long.
     Timeout,
+    /// The response body is longer than the request's [`ResponseLimit`].
+    ResponseTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// Anything else.
     Other {
         /// What failed.
@@ -97,6 +102,9 @@ impl fmt::Display for TransportError {
         match self {
             Self::Connect { reason } => write!(f, "cannot connect: {reason}"),
             Self::Timeout => f.write_str("timed out"),
+            Self::ResponseTooLarge { limit } => {
+                write!(f, "the response body is longer than {limit} bytes")
+            }
             Self::Other { reason } => f.write_str(reason),
         }
     }
@@ -140,18 +148,61 @@ impl RequestTimeouts {
     }
 }
 
+/// The longest response body the providers read: credentials documents
+/// are a few KiB, and a misbehaving endpoint must not make a provider read
+/// without bound (the AWS SDK for Java caps `credential_process` output
+/// the same way).
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+
+/// The most body bytes a transport should read, carried in the request's
+/// extensions like [`RequestTimeouts`]: past it, a transport stops reading
+/// and fails with [`TransportError::ResponseTooLarge`]. The providers set
+/// [`MAX_RESPONSE_BYTES`] on every request, and check the body again
+/// whatever the transport did.
+///
+/// # Examples
+///
+/// ```
+/// use sigv4::credentials::net::{ResponseLimit, MAX_RESPONSE_BYTES};
+///
+/// let mut request = http::Request::get("http://169.254.169.254/").body(Vec::<u8>::new())?;
+/// request.extensions_mut().insert(ResponseLimit::new(MAX_RESPONSE_BYTES));
+/// assert_eq!(request.extensions().get::<ResponseLimit>().unwrap().bytes, 65536);
+/// # Ok::<(), http::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResponseLimit {
+    /// The most body bytes to read.
+    pub bytes: usize,
+}
+
+impl ResponseLimit {
+    /// A limit of `bytes`.
+    #[must_use]
+    pub fn new(bytes: usize) -> Self {
+        Self { bytes }
+    }
+}
+
 /// A response, read.
 pub(crate) struct Answer {
     pub(crate) status: u16,
     pub(crate) body: Vec<u8>,
 }
 
-/// Sends through `transport` and reads the answer.
+/// Sends through `transport` and reads the answer, at most
+/// [`MAX_RESPONSE_BYTES`] of it.
 pub(crate) async fn send(
     transport: &dyn HttpTransport,
-    request: Request<Vec<u8>>,
+    mut request: Request<Vec<u8>>,
 ) -> Result<Answer, TransportError> {
+    let limit = MAX_RESPONSE_BYTES;
+    request.extensions_mut().insert(ResponseLimit::new(limit));
     let response = transport.send(request).await?;
+    if response.body().len() > limit {
+        return Err(TransportError::ResponseTooLarge { limit });
+    }
     Ok(Answer {
         status: response.status().as_u16(),
         body: response.into_body(),

@@ -8,9 +8,11 @@ pub(crate) mod process;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub use parser::ProfileFileKind;
 use parser::Properties;
+pub use process::{DEFAULT_PROCESS_TIMEOUT, MAX_PROCESS_OUTPUT};
 
 use super::env::Env;
 use super::error::CredentialsError;
@@ -436,10 +438,17 @@ pub(crate) fn resolve(set: &ProfileSet, start: &str) -> Result<Plan, Credentials
 /// # std::fs::remove_dir_all(&dir)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ProfileProvider {
     env: Env,
     profile: Option<String>,
+    process_timeout: Duration,
+}
+
+impl Default for ProfileProvider {
+    fn default() -> Self {
+        Self::with_env(Env::default())
+    }
 }
 
 impl ProfileProvider {
@@ -452,7 +461,27 @@ impl ProfileProvider {
     /// Reads the files and `AWS_PROFILE` named by `env`.
     #[must_use]
     pub fn with_env(env: Env) -> Self {
-        Self { env, profile: None }
+        Self {
+            env,
+            profile: None,
+            process_timeout: DEFAULT_PROCESS_TIMEOUT,
+        }
+    }
+
+    /// Kills a `credential_process` that runs longer than `timeout`
+    /// (default [`DEFAULT_PROCESS_TIMEOUT`], one minute), answering
+    /// [`CredentialsError::ProcessTimeout`]. Its output is read up to
+    /// [`MAX_PROCESS_OUTPUT`] bytes in any case.
+    #[must_use]
+    pub fn with_process_timeout(mut self, timeout: Duration) -> Self {
+        self.process_timeout = timeout;
+        self
+    }
+
+    /// The `credential_process` timeout.
+    #[must_use]
+    pub fn process_timeout(&self) -> Duration {
+        self.process_timeout
     }
 
     /// Uses `profile` instead of `AWS_PROFILE` or `default`.
@@ -498,7 +527,9 @@ impl ProvideCredentials for ProfileProvider {
         }
         match plan.base {
             BaseSource::Static(creds) => Ok(creds),
-            BaseSource::Process { command, profile } => process::run(&command, &profile),
+            BaseSource::Process { command, profile } => {
+                process::run(&command, &profile, self.process_timeout)
+            }
             // needs_network() covers the other sources.
             _ => Err(CredentialsError::Unsupported {
                 provider: PROVIDER,
