@@ -25,13 +25,32 @@ pub enum SessionTokenMode {
     AddedAfterSigning,
 }
 
-/// Headers left out of the signature, because proxies and clients add,
-/// change or drop them on the way.
+/// Headers left out of the signature.
 ///
-/// The defaults are those botocore and smithy-js leave out: `authorization`,
-/// `user-agent`, `x-amzn-trace-id`, `expect`, the hop-by-hop headers
-/// (`connection`, `keep-alive`, `te`, `trailer`, `transfer-encoding`,
-/// `upgrade`) and any `proxy-*`. `host` is always signed.
+/// By default: `authorization` (it carries the signature), `user-agent`
+/// and `x-amzn-trace-id` (HTTP stacks and AWS's tracing add or rewrite
+/// them), `expect`, the hop-by-hop headers `connection`, `keep-alive`,
+/// `te`, `trailer`, `transfer-encoding` and `upgrade`, and any `proxy-*`.
+/// The reason is one rule: a header that a proxy or the client's own HTTP
+/// stack may add, change or drop in transit cannot be signed, or the
+/// server sees another request than the one signed. Hop-by-hop headers are
+/// by definition not forwarded (RFC 9110 §7.6.1). `host` is always signed.
+///
+/// How other signers differ (a server verifying their requests needs no
+/// setting: it reads the signed list from the request):
+/// - aws-sigv4 (the AWS SDK for Rust) leaves out only `authorization`,
+///   `user-agent`, `x-amzn-trace-id` and `transfer-encoding`: it signs
+///   `connection`, `expect`, `keep-alive`, `te`, `trailer`, `upgrade` and
+///   `proxy-*` when present.
+/// - botocore leaves out `expect`, `transfer-encoding`, `user-agent` and
+///   `x-amzn-trace-id` (and drops `authorization` before signing): it signs
+///   `connection`, `keep-alive`, `te`, `trailer`, `upgrade` and `proxy-*`.
+/// - smithy-js (the AWS SDK for JavaScript v3) leaves out everything here
+///   and also `cache-control`, `from`, `max-forwards`, `pragma`, `referer`
+///   and any `sec-*`, which we sign.
+///
+/// To sign exactly like one of them, start from [`none`](Self::none) and
+/// add its names with [`with`](Self::with).
 ///
 /// # Examples
 ///

@@ -1187,3 +1187,127 @@ fn found_caller_content_sha256() {
     assert!(err.contains("x-amz-content-sha256"), "{err}");
     assert!(theirs(&bogus, &bogus.secret).is_ok());
 }
+
+/// The headers signed from a request carrying every name any of the
+/// signers compared in `ExcludedHeaders`' docs leaves out.
+const CONTESTED: &[&str] = &[
+    "cache-control",
+    "connection",
+    "expect",
+    "from",
+    "keep-alive",
+    "max-forwards",
+    "pragma",
+    "proxy-foo",
+    "referer",
+    "sec-fetch-mode",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "user-agent",
+    "x-amzn-trace-id",
+];
+
+fn signed_headers_of(authorization: &str) -> Vec<String> {
+    let (_, rest) = authorization
+        .split_once("SignedHeaders=")
+        .expect("SignedHeaders");
+    let list = rest.split(',').next().unwrap_or_default();
+    list.split(';').map(str::to_owned).collect()
+}
+
+/// What `ExcludedHeaders`' docs say, checked against the signers: ours
+/// leaves out its documented defaults, and aws-sigv4 with its own default
+/// settings leaves out exactly `authorization`, `user-agent`,
+/// `x-amzn-trace-id` and `transfer-encoding`.
+#[test]
+fn excluded_headers_are_as_documented() {
+    let mut input = Input::simple(URL);
+    for name in CONTESTED {
+        input = input.header(name, b"1");
+    }
+    let ours = ours(&input, &input.secret).expect("sigv4 signs");
+    let mut expected_ours: Vec<&str> = CONTESTED
+        .iter()
+        .copied()
+        .filter(|name| !ExcludedHeaders::default().contains(name))
+        .chain(["host", "x-amz-date"])
+        .collect();
+    expected_ours.sort_unstable();
+    assert_eq!(
+        expected_ours,
+        [
+            "cache-control",
+            "from",
+            "host",
+            "max-forwards",
+            "pragma",
+            "referer",
+            "sec-fetch-mode",
+            "x-amz-date"
+        ]
+    );
+    assert_eq!(
+        signed_headers_of(&ours.added["authorization"]),
+        expected_ours
+    );
+    let mut documented = ExcludedHeaders::default_names().to_vec();
+    documented.sort_unstable();
+    assert_eq!(
+        documented,
+        [
+            "authorization",
+            "connection",
+            "expect",
+            "keep-alive",
+            "te",
+            "trailer",
+            "transfer-encoding",
+            "upgrade",
+            "user-agent",
+            "x-amzn-trace-id"
+        ]
+    );
+
+    // aws-sigv4's own default list.
+    let identity: Identity =
+        AwsCredentials::new("AKIDEXAMPLE", input.secret.as_str(), None, None, "docs").into();
+    let mut settings = AwsSettings::default();
+    settings.payload_checksum_kind = PayloadChecksumKind::NoHeader;
+    let params: aws::SigningParams<'_> = v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("service")
+        .time(SystemTime::UNIX_EPOCH + Duration::from_secs(SIGNING_UNIX))
+        .settings(settings)
+        .build()
+        .unwrap()
+        .into();
+    let request = input.request();
+    let signable = SignableRequest::new(
+        "GET",
+        URL,
+        request
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.to_str().unwrap())),
+        SignableBody::Bytes(b""),
+    )
+    .unwrap();
+    let output = aws::sign(signable, &params).unwrap();
+    let authorization = output
+        .output()
+        .headers()
+        .find(|(name, _)| *name == "authorization")
+        .map(|(_, value)| value.to_owned())
+        .unwrap();
+    let mut expected_theirs: Vec<&str> = CONTESTED
+        .iter()
+        .copied()
+        .filter(|name| !["user-agent", "x-amzn-trace-id", "transfer-encoding"].contains(name))
+        .chain(["host", "x-amz-date"])
+        .collect();
+    expected_theirs.sort_unstable();
+    assert_eq!(signed_headers_of(&authorization), expected_theirs);
+}
