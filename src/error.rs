@@ -126,6 +126,10 @@ pub enum SigningError {
         /// The payload line the signer was given.
         payload: String,
     },
+    /// The request carries `x-amz-content-sha256` more than once. A server
+    /// reads one payload line (the verifier refuses such a request), so
+    /// none of the copies can be signed as meant.
+    RepeatedContentSha256,
 }
 
 impl fmt::Display for SigningError {
@@ -158,6 +162,10 @@ impl fmt::Display for SigningError {
                 f,
                 "the request's x-amz-content-sha256 header {header:?} disagrees with the payload \
                  being signed ({payload}): servers would take the header and reject the signature"
+            ),
+            Self::RepeatedContentSha256 => f.write_str(
+                "the request carries x-amz-content-sha256 more than once: servers read one \
+                 payload line, so remove the copies",
             ),
         }
     }

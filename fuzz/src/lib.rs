@@ -15,7 +15,7 @@ use std::time::Duration;
 use http::{HeaderName, HeaderValue, Request};
 use sha2::{Digest, Sha256};
 use sigv4::credentials::{CredentialsError, ProfileFileKind, ProfileSet};
-use sigv4::verify::Verifier;
+use sigv4::verify::{Verifier, VerifyError};
 use sigv4::{
     raw, CanonicalRequest, Credentials, Payload, Region, Service, Signer, SigningSettings,
     SigningTime, UriEncoding,
@@ -75,6 +75,32 @@ fn credentials(with_token: bool) -> Credentials {
     }
 }
 
+/// A query key or value decoded as AWS services read it: `%XX` is the
+/// byte, `+` a space, any other `%` itself.
+fn decode(text: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < text.len() {
+        if text[i] == b'+' {
+            out.push(b' ');
+            i += 1;
+            continue;
+        }
+        if text[i] == b'%' {
+            let digit = |at: usize| text.get(at).copied().and_then(hex);
+            if let (Some(h), Some(l)) = (digit(i + 1), digit(i + 2)) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(text[i]);
+        i += 1;
+    }
+    out
+}
+
 /// The canonical query by the SigV4 rules, written plainly and
 /// independently of the crate's fast paths: split on `&` (empty segments
 /// carry nothing), key and value at the first `=`, each percent-decoded
@@ -82,29 +108,6 @@ fn credentials(with_token: bool) -> Credentials {
 /// stands for itself) and encoded
 /// again with only unreserved bytes bare, pairs sorted by key then value.
 fn reference_query(query: &str) -> Vec<u8> {
-    fn decode(text: &[u8]) -> Vec<u8> {
-        let hex = |b: u8| char::from(b).to_digit(16);
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < text.len() {
-            if text[i] == b'+' {
-                out.push(b' ');
-                i += 1;
-                continue;
-            }
-            if text[i] == b'%' {
-                let digit = |at: usize| text.get(at).copied().and_then(hex);
-                if let (Some(h), Some(l)) = (digit(i + 1), digit(i + 2)) {
-                    out.push((h * 16 + l) as u8);
-                    i += 3;
-                    continue;
-                }
-            }
-            out.push(text[i]);
-            i += 1;
-        }
-        out
-    }
     fn encode(bytes: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
         for &b in bytes {
@@ -295,6 +298,19 @@ pub fn sign_verify(data: &[u8]) {
     // A presigned request that also carries an Authorization header is
     // ambiguous (servers reject it); the verifier reads the header first.
     let ambiguous = presign && request.headers().contains_key("authorization");
+    // A header-signed request whose query holds presign parameters is
+    // signed two ways, which the verifier refuses.
+    let presign_params = request.uri().query().is_some_and(|query| {
+        query.split('&').any(|segment| {
+            let key = decode(segment.split('=').next().unwrap_or_default().as_bytes());
+            [
+                &b"X-Amz-Algorithm"[..],
+                b"X-Amz-Credential",
+                b"X-Amz-Signature",
+            ]
+            .contains(&&key[..])
+        })
+    });
     let expiry = presign.then(|| Duration::from_secs(600));
     let explained = signer.explain(
         &request,
@@ -345,9 +361,15 @@ pub fn sign_verify(data: &[u8]) {
         } else {
             UriEncoding::Double
         })
-        .with_path_normalization(!s3);
-    if let Err(e) = verifier.verify(&request, time()) {
-        panic!("a request the signer signed does not verify: {e:?}");
+        .with_path_normalization(!s3)
+        // The target checks the seed signature of streaming payloads too,
+        // and bounds nothing the signer does not.
+        .with_unchecked_streaming(true)
+        .with_header_limits(usize::MAX, usize::MAX);
+    match verifier.verify(&request, time()) {
+        Ok(_) => {}
+        Err(VerifyError::MultipleAuthMechanisms) if presign_params && !presign => {}
+        Err(e) => panic!("a request the signer signed does not verify: {e:?}"),
     }
 }
 

@@ -307,24 +307,19 @@ fn payload_from_header(claimed: &[u8], payload: &PayloadHash) -> Result<PayloadH
     })
 }
 
-/// Folds every caller-set `x-amz-content-sha256` value into the payload
-/// line (see [`payload_from_header`]); two that disagree are an error.
+/// Takes the caller-set `x-amz-content-sha256` value as the payload line
+/// (see [`payload_from_header`]); a second value is an error, as it is to
+/// the verifier.
 fn reconcile_payload(
     line: &mut Option<PayloadHash>,
     claimed: &[u8],
     payload: &PayloadHash,
 ) -> Result<(), SigningError> {
-    let found = payload_from_header(claimed, payload)?;
-    match line {
-        Some(earlier) if *earlier != found => Err(SigningError::ContentSha256Mismatch {
-            header: String::from_utf8_lossy(claimed).chars().take(80).collect(),
-            payload: earlier.as_str().to_owned(),
-        }),
-        _ => {
-            *line = Some(found);
-            Ok(())
-        }
+    if line.is_some() {
+        return Err(SigningError::RepeatedContentSha256);
     }
+    *line = Some(payload_from_header(claimed, payload)?);
+    Ok(())
 }
 
 fn check_expiry(credentials: &Credentials, time: &SigningTime) -> Result<(), SigningError> {
