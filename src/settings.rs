@@ -211,6 +211,16 @@ impl Default for SigningSettings {
 impl SigningSettings {
     /// What S3 expects: single encoding, no normalization,
     /// `x-amz-content-sha256`.
+    ///
+    /// A `+` in the query is a space here too, as for every service. The
+    /// evidence on S3 conflicts (curl#20543 reports S3 reading a raw `+` in
+    /// a continuation token as a plus; aws4fetch#83 reports S3 accepting
+    /// `+` for spaces), and we follow aws-sigv4, the signer of the AWS SDK
+    /// for Rust, which reads it as a space for S3 as for the rest: one rule
+    /// for every service, and the same canonical query as the SDKs. The
+    /// SDKs never send a raw `+` (they write `%2B` and `%20`), so only a
+    /// hand-written URL is affected; write `%2B` for a literal plus, which
+    /// every reading agrees on.
     #[must_use]
     pub fn s3() -> Self {
         Self {

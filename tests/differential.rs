@@ -114,8 +114,11 @@
 //!     (`UNSIGNED-PAYLOAD`, `STREAMING-*`) and refuse anything else with
 //!     `SigningError::ContentSha256Mismatch`; aws-sigv4 signs the header as
 //!     an ordinary one over the body's hash, a signature no such server
-//!     accepts. The generator sets that header, when it picks it, to the
-//!     body's hash, where both sides agree.
+//!     accepts. The header given twice is refused too
+//!     (`SigningError::RepeatedContentSha256`: a server reads one payload
+//!     line), where aws-sigv4 signs the joined `h,h`. The generator sets
+//!     that header, when it picks it, once, to the body's hash, where both
+//!     sides agree.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -862,13 +865,17 @@ fn input() -> impl Strategy<Value = Input> {
             }
             // Divergence 11: a caller's x-amz-content-sha256 must agree
             // with the payload, here the body's hash.
+            // Given once: a second copy is refused (found 11 too).
             let mut headers = headers;
             let body_hash = sigv4::PayloadHash::of_bytes(&body.0);
-            for (name, value) in &mut headers {
-                if name.eq_ignore_ascii_case("x-amz-content-sha256") {
-                    *value = Bytes(body_hash.as_str().as_bytes().to_vec());
+            let mut seen = false;
+            headers.retain_mut(|(name, value)| {
+                if !name.eq_ignore_ascii_case("x-amz-content-sha256") {
+                    return true;
                 }
-            }
+                *value = Bytes(body_hash.as_str().as_bytes().to_vec());
+                !std::mem::replace(&mut seen, true)
+            });
             Input {
                 method,
                 uri,
@@ -1186,6 +1193,15 @@ fn found_caller_content_sha256() {
     let err = ours(&bogus, &bogus.secret).unwrap_err();
     assert!(err.contains("x-amz-content-sha256"), "{err}");
     assert!(theirs(&bogus, &bogus.secret).is_ok());
+
+    let twice = agreeing
+        .clone()
+        .header("x-amz-content-sha256", hash.as_str().as_bytes());
+    let err = ours(&twice, &twice.secret).unwrap_err();
+    assert!(err.contains("more than once"), "{err}");
+    assert!(their_canonical_request(&twice, &twice.secret)
+        .expect("aws-sigv4 logs its canonical request")
+        .contains(&format!("x-amz-content-sha256:{0},{0}\n", hash.as_str())));
 }
 
 /// The headers signed from a request carrying every name any of the
