@@ -526,8 +526,12 @@ mod tests {
     use crate::credentials::Credentials;
     use crate::Signer;
 
+    /// Answers `<what it says of the claims>:<the body it got>`.
     #[derive(Clone)]
-    struct Echo;
+    struct Echo(fn(&Verified) -> String);
+
+    /// Says who signed.
+    const WHO: Echo = Echo(|verified| verified.access_key_id.clone());
 
     impl Service<Request<Full<Bytes>>> for Echo {
         type Response = Response<Full<Bytes>>;
@@ -542,7 +546,7 @@ mod tests {
             let who = request
                 .extensions()
                 .get::<Verified>()
-                .map(|v| v.access_key_id.clone())
+                .map(self.0)
                 .unwrap_or_default();
             Box::pin(async move {
                 let body = request.into_body().collect().await.unwrap().to_bytes();
@@ -570,7 +574,7 @@ mod tests {
         SigV4Layer::new(Verifier::neptune("us-east-1", lookup).unwrap())
             .with_fixed_time(time())
             .with_body_limit(64)
-            .layer(Echo)
+            .layer(WHO)
     }
 
     /// Drives a future that never waits on I/O to completion.
@@ -670,20 +674,6 @@ mod tests {
                 .unwrap();
             request.map(|b| Full::new(Bytes::from(b)))
         };
-        #[derive(Clone)]
-        struct Payload;
-        impl Service<Request<Full<Bytes>>> for Payload {
-            type Response = Response<Full<Bytes>>;
-            type Error = Infallible;
-            type Future = ResponseFuture<Self::Response, Infallible>;
-            fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-                Poll::Ready(Ok(()))
-            }
-            fn call(&mut self, request: Request<Full<Bytes>>) -> Self::Future {
-                let check = request.extensions().get::<Verified>().map(|v| v.payload);
-                Box::pin(async move { Ok(Response::new(Full::new(format!("{check:?}").into()))) })
-            }
-        }
         let layer = |required| {
             let known = creds();
             let lookup: Lookup =
@@ -691,7 +681,7 @@ mod tests {
             SigV4Layer::new(Verifier::neptune("us-east-1", lookup).unwrap())
                 .with_fixed_time(time())
                 .with_checked_payload_required(required)
-                .layer(Payload)
+                .layer(Echo(|verified| format!("{:?}", verified.payload)))
         };
         let body = |response: Response<Either<Full<Bytes>, Full<Bytes>>>| {
             let bytes = block_on(response.into_body().collect()).unwrap().to_bytes();
@@ -699,13 +689,13 @@ mod tests {
         };
         let response = block_on(layer(false).call(unsigned())).unwrap();
         assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(body(response), "Some(Unsigned)");
+        assert_eq!(body(response), "Unsigned:query=RETURN 1");
         let response = block_on(layer(true).call(unsigned())).unwrap();
         assert_eq!(response.status(), StatusCode::FORBIDDEN);
         assert!(body(response).contains("AccessDenied: "));
         let hashed = signed_post(b"query=RETURN 1").map(|b| Full::new(Bytes::from(b)));
         let response = block_on(layer(true).call(hashed)).unwrap();
-        assert_eq!(body(response), "Some(Checked)");
+        assert_eq!(body(response), "Checked:query=RETURN 1");
     }
 
     #[test]
@@ -716,7 +706,7 @@ mod tests {
         let late = SigningTime::from_unix(time().unix_seconds() + 3600).unwrap();
         let mut service = SigV4Layer::new(Verifier::neptune("us-east-1", lookup).unwrap())
             .with_fixed_time(late)
-            .layer(Echo);
+            .layer(WHO);
         let response = block_on(service.call(request.map(|b| Full::new(Bytes::from(b))))).unwrap();
         assert_eq!(response.status(), StatusCode::FORBIDDEN);
     }

@@ -10,9 +10,7 @@ use super::sts::{self, RoleRequest};
 use super::transport::HttpTransport;
 use crate::credentials::env::{Env, EnvironmentProvider};
 use crate::credentials::error::CredentialsError;
-use crate::credentials::profile::{
-    process, BaseSource, ProfileProvider as SyncProfileProvider, DEFAULT_PROCESS_TIMEOUT,
-};
+use crate::credentials::profile::{process, BaseSource, ProfileProvider as SyncProfileProvider};
 use crate::credentials::provider::{
     CredentialsFuture, ProvideCredentials, ProvideCredentialsAsync,
 };
@@ -42,10 +40,10 @@ use crate::scope::Region;
 #[derive(Clone)]
 pub struct ProfileProvider {
     transport: Arc<dyn HttpTransport>,
-    env: Env,
-    profile: Option<String>,
+    /// The files, the profile and the process timeout: the synchronous
+    /// provider's settings, which resolves the profile.
+    files: SyncProfileProvider,
     sts_endpoint: Option<String>,
-    process_timeout: Duration,
 }
 
 impl ProfileProvider {
@@ -53,20 +51,18 @@ impl ProfileProvider {
     pub fn new(transport: Arc<dyn HttpTransport>) -> Self {
         Self {
             transport,
-            env: Env::process(),
-            profile: None,
+            files: SyncProfileProvider::with_env(Env::process()),
             sts_endpoint: None,
-            process_timeout: DEFAULT_PROCESS_TIMEOUT,
         }
     }
 
     /// Kills a `credential_process` that runs longer than `timeout`
-    /// (default [`DEFAULT_PROCESS_TIMEOUT`], one minute). The process runs
-    /// on the calling thread, so the timeout also bounds how long it holds
-    /// an executor thread.
+    /// (default [`DEFAULT_PROCESS_TIMEOUT`](crate::credentials::DEFAULT_PROCESS_TIMEOUT),
+    /// one minute). The process runs on the calling thread, so the timeout
+    /// also bounds how long it holds an executor thread.
     #[must_use]
     pub fn with_process_timeout(mut self, timeout: Duration) -> Self {
-        self.process_timeout = timeout;
+        self.files = self.files.with_process_timeout(timeout);
         self
     }
 
@@ -74,14 +70,14 @@ impl ProfileProvider {
     /// `credential_source`s) instead of the process environment.
     #[must_use]
     pub fn with_env(mut self, env: Env) -> Self {
-        self.env = env;
+        self.files = self.files.with_env_replaced(env);
         self
     }
 
     /// Uses `profile` instead of `AWS_PROFILE` or `default`.
     #[must_use]
     pub fn with_profile(mut self, profile: impl Into<String>) -> Self {
-        self.profile = Some(profile.into());
+        self.files = self.files.with_profile(profile);
         self
     }
 
@@ -93,12 +89,8 @@ impl ProfileProvider {
     }
 
     async fn fetch(&self) -> Result<Credentials, CredentialsError> {
-        let mut files = SyncProfileProvider::with_env(self.env.clone());
-        if let Some(p) = &self.profile {
-            files = files.with_profile(p.clone());
-        }
-        let plan = files.plan()?;
-        let env = self.env.clone();
+        let plan = self.files.plan()?;
+        let env = self.files.env().clone();
         let region = match &plan.region {
             Some(r) => {
                 Region::new(r.trim()).map_err(|source| CredentialsError::InvalidCredentials {
@@ -116,7 +108,7 @@ impl ProfileProvider {
         let mut creds = match plan.base {
             BaseSource::Static(c) => c,
             BaseSource::Process { command, profile } => {
-                process::run(&command, &profile, self.process_timeout)?
+                process::run(&command, &profile, self.files.process_timeout())?
             }
             BaseSource::Environment => EnvironmentProvider::with_env(env).provide_credentials()?,
             BaseSource::Ec2InstanceMetadata => {
@@ -177,10 +169,8 @@ impl ProvideCredentialsAsync for ProfileProvider {
 impl std::fmt::Debug for ProfileProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProfileProvider")
-            .field("env", &self.env)
-            .field("profile", &self.profile)
+            .field("files", &self.files)
             .field("sts_endpoint", &self.sts_endpoint)
-            .field("process_timeout", &self.process_timeout)
             .finish_non_exhaustive()
     }
 }

@@ -484,6 +484,11 @@ impl ProfileProvider {
         self.process_timeout
     }
 
+    /// The same settings over another environment.
+    pub(crate) fn with_env_replaced(self, env: Env) -> Self {
+        Self { env, ..self }
+    }
+
     /// Uses `profile` instead of `AWS_PROFILE` or `default`.
     #[must_use]
     pub fn with_profile(mut self, profile: impl Into<String>) -> Self {
