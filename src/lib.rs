@@ -55,37 +55,27 @@
 // Not part of the API.
 #[doc(hidden)]
 pub mod __fuzz;
-mod canonical;
+mod clock;
+mod core;
 pub mod credentials;
-mod encoding;
-mod error;
-mod inline_vec;
-mod payload;
 pub mod raw;
-mod scope;
-mod settings;
-mod sha256;
 mod sign;
-mod signature;
-mod signing_key;
-mod signing_time;
-mod string_to_sign;
 pub mod verify;
 
-pub use canonical::{CanonicalRequest, Header};
-pub use credentials::Credentials;
-pub use error::{InvalidInput, SigningError};
-pub use payload::{
+pub use crate::core::canonical::{CanonicalRequest, Header};
+pub use crate::core::credentials::Credentials;
+pub use crate::core::error::{InvalidInput, SigningError};
+pub use crate::core::payload::{
     Payload, PayloadHash, STREAMING_SIGNED_PAYLOAD, STREAMING_SIGNED_PAYLOAD_TRAILER,
     STREAMING_UNSIGNED_PAYLOAD_TRAILER, UNSIGNED_PAYLOAD,
 };
-pub use scope::{CredentialScope, Region, Service};
-pub use settings::{ExcludedHeaders, SessionTokenMode, SigningSettings, UriEncoding};
+pub use crate::core::scope::{CredentialScope, Region, Service};
+pub use crate::core::settings::{ExcludedHeaders, SessionTokenMode, SigningSettings, UriEncoding};
+pub use crate::core::signature::Signature;
+pub use crate::core::signing_key::{SigningKey, SigningKeyCache};
+pub use crate::core::string_to_sign::{StringToSign, ALGORITHM};
+pub use crate::core::time::SigningTime;
 pub use sign::{Explanation, Signer, MAX_PRESIGN_EXPIRY};
-pub use signature::Signature;
-pub use signing_key::{SigningKey, SigningKeyCache};
-pub use signing_time::SigningTime;
-pub use string_to_sign::{StringToSign, ALGORITHM};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -29,7 +29,7 @@ use http::header::{HeaderName, HeaderValue};
 use http::uri::PathAndQuery;
 use http::{Method, Request, Uri, Version};
 
-use crate::encoding::percent_triplet;
+use crate::core::encoding::percent_triplet;
 
 /// A raw request could not be parsed. Line numbers start at 1.
 #[derive(Debug, Clone, PartialEq, Eq)]

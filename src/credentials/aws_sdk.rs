@@ -6,10 +6,11 @@ use std::sync::Arc;
 use aws_credential_types::provider::error::CredentialsError as SdkError;
 use aws_credential_types::provider::ProvideCredentials as SdkProvideCredentials;
 
-use super::cache::{AsyncCachingProvider, CacheSettings, Clock, SystemClock};
+use super::cache::{AsyncCachingProvider, CacheSettings};
 use super::error::CredentialsError;
 use super::provider::{CredentialsFuture, ProvideCredentialsAsync};
 use super::Credentials;
+use crate::clock::{Clock, SystemClock};
 
 const PROVIDER: &str = "the aws sdk provider";
 

@@ -34,31 +34,7 @@ use std::time::{Duration, SystemTime};
 use super::error::CredentialsError;
 use super::provider::{CredentialsFuture, ProvideCredentials, ProvideCredentialsAsync};
 use super::Credentials;
-
-/// A source of the current time, injectable for tests.
-///
-/// # Examples
-///
-/// ```
-/// use std::time::SystemTime;
-/// use sigv4::credentials::{Clock, SystemClock};
-///
-/// assert!(SystemClock.now() > SystemTime::UNIX_EPOCH);
-/// ```
-pub trait Clock: Send + Sync {
-    /// The current time.
-    fn now(&self) -> SystemTime;
-}
-
-/// The system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> SystemTime {
-        SystemTime::now()
-    }
-}
+use crate::clock::{Clock, SystemClock};
 
 /// How a cache refreshes.
 ///

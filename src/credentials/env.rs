@@ -12,8 +12,8 @@ use time::OffsetDateTime;
 use super::error::CredentialsError;
 use super::provider::ProvideCredentials;
 use super::Credentials;
-use crate::error::InvalidInput;
-use crate::scope::Region;
+use crate::core::error::InvalidInput;
+use crate::core::scope::Region;
 
 /// Where environment variables come from: the process, or a fixed map.
 ///

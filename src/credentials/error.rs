@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::error::{InvalidInput, SigningError};
+use crate::core::error::{InvalidInput, SigningError};
 
 /// A credentials provider could not answer with credentials.
 ///

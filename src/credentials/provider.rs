@@ -10,9 +10,9 @@ use http::Request;
 
 use super::error::{CredentialsError, SignFromProviderError};
 use super::Credentials;
+use crate::core::signature::Signature;
+use crate::core::time::SigningTime;
 use crate::sign::Signer;
-use crate::signature::Signature;
-use crate::signing_time::SigningTime;
 
 /// The future returned by [`ProvideCredentialsAsync`]: boxed, `Send`, and
 /// tied to no runtime.

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::signature::Signature;
+use crate::core::signature::Signature;
 
 /// What a signature was computed over, for diffing against a server.
 ///
@@ -30,7 +30,7 @@ impl Explanation {
         if let Some(token) = session_token {
             redacted = redacted.replace(token, "<redacted>");
             let mut encoded = Vec::new();
-            crate::encoding::write_encoded(&mut encoded, token.as_bytes(), false);
+            crate::core::encoding::write_encoded(&mut encoded, token.as_bytes(), false);
             if let Ok(encoded) = String::from_utf8(encoded) {
                 redacted = redacted.replace(&encoded, "<redacted>");
             }

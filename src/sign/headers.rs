@@ -8,16 +8,16 @@ use http::Request;
 
 use super::host::missing_host;
 use super::{check_expiry, Explanation, Signer};
-use crate::canonical::{CanonicalRequest, Header};
-use crate::credentials::{Credentials, CredentialsRef};
-use crate::encoding::Sink;
-use crate::error::SigningError;
-use crate::inline_vec::InlineVec;
-use crate::payload::PayloadHash;
-use crate::settings::SessionTokenMode;
-use crate::signature::Signature;
-use crate::signing_time::SigningTime;
-use crate::string_to_sign::ALGORITHM;
+use crate::core::canonical::{CanonicalRequest, Header};
+use crate::core::credentials::{Credentials, CredentialsRef};
+use crate::core::encoding::Sink;
+use crate::core::error::SigningError;
+use crate::core::inline_vec::InlineVec;
+use crate::core::payload::PayloadHash;
+use crate::core::settings::SessionTokenMode;
+use crate::core::signature::Signature;
+use crate::core::string_to_sign::ALGORITHM;
+use crate::core::time::SigningTime;
 
 pub(crate) const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
 pub(crate) const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security-token");

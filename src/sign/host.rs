@@ -5,7 +5,7 @@
 use http::header::HOST;
 use http::{HeaderValue, Request, Uri};
 
-use crate::error::SigningError;
+use crate::core::error::SigningError;
 
 fn default_port(scheme: Option<&str>) -> Option<&'static str> {
     match scheme? {

@@ -14,16 +14,16 @@ use std::time::Duration;
 
 use http::Request;
 
-use crate::canonical::CanonicalRequest;
-use crate::credentials::Credentials;
-use crate::error::{InvalidInput, SigningError};
-use crate::payload::{Payload, PayloadHash};
-use crate::scope::{scope_tail, CredentialScope, Region, Service};
-use crate::settings::SigningSettings;
-use crate::signature::Signature;
-use crate::signing_key::SigningKeyCache;
-use crate::signing_time::SigningTime;
-use crate::string_to_sign::StringToSign;
+use crate::core::canonical::CanonicalRequest;
+use crate::core::credentials::Credentials;
+use crate::core::error::{InvalidInput, SigningError};
+use crate::core::payload::{Payload, PayloadHash};
+use crate::core::scope::{scope_tail, CredentialScope, Region, Service};
+use crate::core::settings::SigningSettings;
+use crate::core::signature::Signature;
+use crate::core::signing_key::SigningKeyCache;
+use crate::core::string_to_sign::StringToSign;
+use crate::core::time::SigningTime;
 
 pub use explain::Explanation;
 

@@ -13,17 +13,17 @@ use zeroize::Zeroizing;
 use super::headers::X_AMZ_SECURITY_TOKEN;
 use super::host::missing_host;
 use super::{check_expiry, Explanation, Signer, MAX_PRESIGN_EXPIRY};
-use crate::canonical::{CanonicalRequest, Header, OwnParam};
-use crate::credentials::{Credentials, CredentialsRef};
-use crate::encoding::{write_encoded, Sink};
-use crate::error::{InvalidInput, SigningError};
-use crate::inline_vec::InlineVec;
-use crate::payload::PayloadHash;
-use crate::scope::TERMINATOR;
-use crate::settings::SessionTokenMode;
-use crate::signature::Signature;
-use crate::signing_time::SigningTime;
-use crate::string_to_sign::ALGORITHM;
+use crate::core::canonical::{CanonicalRequest, Header, OwnParam};
+use crate::core::credentials::{Credentials, CredentialsRef};
+use crate::core::encoding::{write_encoded, Sink};
+use crate::core::error::{InvalidInput, SigningError};
+use crate::core::inline_vec::InlineVec;
+use crate::core::payload::PayloadHash;
+use crate::core::scope::TERMINATOR;
+use crate::core::settings::SessionTokenMode;
+use crate::core::signature::Signature;
+use crate::core::string_to_sign::ALGORITHM;
+use crate::core::time::SigningTime;
 
 /// Query parameters a presign owns; copies from an earlier presign are
 /// dropped so a URL can be presigned again.

@@ -8,9 +8,9 @@ use http::header::AUTHORIZATION;
 use http::Request;
 
 use super::VerifyError;
-use crate::encoding::Decoded;
-use crate::signing_time::SigningTime;
-use crate::string_to_sign::ALGORITHM;
+use crate::core::encoding::Decoded;
+use crate::core::string_to_sign::ALGORITHM;
+use crate::core::time::SigningTime;
 
 /// Where the signature came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::signing_time::SigningTime;
+use crate::core::time::SigningTime;
 
 /// A request did not verify. [`code`](Self::code) gives the AWS error code
 /// a server should answer with. Messages never contain a secret or a token.

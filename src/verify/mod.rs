@@ -13,16 +13,16 @@ use std::time::Duration;
 use http::Request;
 use subtle::ConstantTimeEq;
 
-use crate::canonical::{CanonicalRequest, Header};
-use crate::credentials::Credentials;
-use crate::inline_vec::InlineVec;
-use crate::payload::{Payload, PayloadHash, UNSIGNED_PAYLOAD};
-use crate::scope::{CredentialScope, Region, Service};
-use crate::settings::UriEncoding;
-use crate::signature::Signature;
-use crate::signing_key::SigningKeyCache;
-use crate::signing_time::SigningTime;
-use crate::string_to_sign::StringToSign;
+use crate::core::canonical::{CanonicalRequest, Header};
+use crate::core::credentials::Credentials;
+use crate::core::inline_vec::InlineVec;
+use crate::core::payload::{Payload, PayloadHash, UNSIGNED_PAYLOAD};
+use crate::core::scope::{CredentialScope, Region, Service};
+use crate::core::settings::UriEncoding;
+use crate::core::signature::Signature;
+use crate::core::signing_key::SigningKeyCache;
+use crate::core::string_to_sign::StringToSign;
+use crate::core::time::SigningTime;
 
 pub use claims::SignatureLocation;
 pub use error::VerifyError;
@@ -467,7 +467,7 @@ fn check_signed_headers<B>(
     time_header: Option<&'static str>,
 ) -> Result<(), VerifyError> {
     let well_formed = |n: &&str| {
-        crate::canonical::is_token(n.as_bytes()) && !n.bytes().any(|b| b.is_ascii_uppercase())
+        crate::core::canonical::is_token(n.as_bytes()) && !n.bytes().any(|b| b.is_ascii_uppercase())
     };
     if !signed.iter().all(well_formed) || !signed.windows(2).all(|w| w[0] < w[1]) {
         return Err(VerifyError::IncompleteSignature {
@@ -569,4 +569,57 @@ fn payload_hash<B>(
         hash @ PayloadHash::Sha256(_) => PayloadCheck::Claimed(hash),
     };
     Ok((line, check))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::signature::tests::counting;
+    use crate::Signer;
+
+    /// The verifier decides on the signature through exactly one
+    /// constant-time comparison, whether the claimed signature is right,
+    /// wrong in its first byte, or wrong only in its last.
+    #[test]
+    fn the_verifier_compares_signatures_in_constant_time() {
+        let creds =
+            Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY").unwrap();
+        let time = SigningTime::parse("20150830T123600Z").unwrap();
+        let mut request = http::Request::get("https://db.example.com:8182/status")
+            .body(Vec::new())
+            .unwrap();
+        let signature = Signer::neptune("us-east-1")
+            .unwrap()
+            .sign(&mut request, &creds, time)
+            .unwrap();
+        let known = creds.clone();
+        let verifier = Verifier::neptune("us-east-1", move |_: &str| Some(known.clone())).unwrap();
+
+        let (result, calls) = counting(|| verifier.verify(&request, time));
+        assert!(result.is_ok());
+        assert_eq!(calls, 1);
+
+        let hex = signature.to_string();
+        let flip = |c: char| if c == '0' { '1' } else { '0' };
+        let mut first_wrong = hex.clone();
+        first_wrong.replace_range(0..1, &flip(hex.chars().next().unwrap()).to_string());
+        let mut last_wrong = hex.clone();
+        last_wrong.replace_range(63..64, &flip(hex.chars().last().unwrap()).to_string());
+        for claimed in [first_wrong, last_wrong] {
+            let mut tampered = request.clone();
+            let auth = tampered.headers()["authorization"]
+                .to_str()
+                .unwrap()
+                .replace(&hex, &claimed);
+            tampered
+                .headers_mut()
+                .insert("authorization", auth.parse().unwrap());
+            let (result, calls) = counting(|| verifier.verify(&tampered, time));
+            assert!(matches!(
+                result,
+                Err(VerifyError::SignatureDoesNotMatch { .. })
+            ));
+            assert_eq!(calls, 1, "one constant-time comparison for {claimed}");
+        }
+    }
 }

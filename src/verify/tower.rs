@@ -99,8 +99,8 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::{SecretLookup, Verified, Verifier, VerifyError};
-use crate::credentials::Clock;
-use crate::signing_time::SigningTime;
+use crate::clock::Clock;
+use crate::core::time::SigningTime;
 
 /// The default body limit: 10 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 10 * 1024 * 1024;
@@ -523,7 +523,7 @@ mod tests {
     use std::convert::Infallible;
 
     use super::*;
-    use crate::credentials::Credentials;
+    use crate::core::credentials::Credentials;
     use crate::Signer;
 
     /// Answers `<what it says of the claims>:<the body it got>`.

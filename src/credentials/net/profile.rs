@@ -8,6 +8,7 @@ use super::container::ContainerProvider;
 use super::imds::ImdsProvider;
 use super::sts::{self, RoleRequest};
 use super::transport::HttpTransport;
+use crate::core::scope::Region;
 use crate::credentials::env::{Env, EnvironmentProvider};
 use crate::credentials::error::CredentialsError;
 use crate::credentials::profile::{process, BaseSource, ProfileProvider as SyncProfileProvider};
@@ -15,7 +16,6 @@ use crate::credentials::provider::{
     CredentialsFuture, ProvideCredentials, ProvideCredentialsAsync,
 };
 use crate::credentials::Credentials;
-use crate::scope::Region;
 
 /// Credentials from a profile of the shared files, following everything the
 /// profile says: static keys, `credential_process`, and `role_arn` assumed

@@ -12,13 +12,13 @@ use quick_xml::Reader;
 use zeroize::Zeroizing;
 
 use super::transport::{build, send, transport_error, HttpTransport};
+use crate::core::scope::{Region, Service};
+use crate::core::time::SigningTime;
 use crate::credentials::env::Env;
 use crate::credentials::error::{quoted, CredentialsError};
 use crate::credentials::provider::{CredentialsFuture, ProvideCredentialsAsync};
 use crate::credentials::Credentials;
-use crate::scope::{Region, Service};
 use crate::sign::Signer;
-use crate::signing_time::SigningTime;
 
 const API_VERSION: &str = "2011-06-15";
 pub(crate) const ASSUME_ROLE: &str = "AssumeRole";

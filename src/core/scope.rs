@@ -4,9 +4,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::encoding::Sink;
-use crate::error::InvalidInput;
-use crate::signing_time::SigningTime;
+use crate::core::encoding::Sink;
+use crate::core::error::InvalidInput;
+use crate::core::time::SigningTime;
 
 /// The last component of every SigV4 credential scope.
 pub(crate) const TERMINATOR: &str = "aws4_request";
@@ -185,7 +185,7 @@ impl<'a> CredentialScope<'a> {
         match self.tail {
             Some(tail) => self.date.len() + tail.len(),
             None => {
-                let mut count = crate::encoding::Counter::default();
+                let mut count = crate::core::encoding::Counter::default();
                 self.write_to(&mut count);
                 count.0
             }
@@ -195,7 +195,7 @@ impl<'a> CredentialScope<'a> {
     /// The scope's date, `YYYYMMDD`.
     #[must_use]
     pub fn date(&self) -> &str {
-        crate::encoding::ascii_str(&self.date)
+        crate::core::encoding::ascii_str(&self.date)
     }
 
     /// [`date`](Self::date) as bytes, without re-checking they are ASCII.

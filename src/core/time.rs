@@ -2,7 +2,7 @@
 //! `20150830T123600Z` (`x-amz-date`) and `20150830` (the credential scope).
 //!
 //! The core never reads the clock: a [`SigningTime`] is always an input.
-//! [`SigningTime::now`] exists for the outer layers.
+//! [`SigningTime::now`] is defined outside the core, in `src/clock.rs`.
 
 use std::fmt;
 use std::time::SystemTime;
@@ -10,8 +10,8 @@ use std::time::SystemTime;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::encoding::ascii_str;
-use crate::error::InvalidInput;
+use crate::core::encoding::ascii_str;
+use crate::core::error::InvalidInput;
 
 /// An instant to sign at, already formatted as SigV4 needs it.
 ///
@@ -33,17 +33,6 @@ pub struct SigningTime {
 }
 
 impl SigningTime {
-    /// The current time from the system clock.
-    ///
-    /// # Panics
-    ///
-    /// Never in practice: only if the system clock reads a year past 9999,
-    /// in which case the Unix epoch is used instead of panicking.
-    #[must_use]
-    pub fn now() -> Self {
-        Self::try_from(SystemTime::now()).unwrap_or_else(|_| Self::from_unix_clamped(0))
-    }
-
     /// Builds a signing time from Unix seconds.
     ///
     /// # Errors
@@ -56,7 +45,7 @@ impl SigningTime {
         Self::from_offset(dt)
     }
 
-    fn from_unix_clamped(seconds: i64) -> Self {
+    pub(crate) fn from_unix_clamped(seconds: i64) -> Self {
         Self::from_unix(seconds).unwrap_or(Self {
             unix: 0,
             amz: *b"19700101T000000Z",

@@ -6,9 +6,9 @@
 use core::cmp::Ordering;
 use std::cell::RefCell;
 
-use crate::encoding::{contains_byte, find_double_space, Sink};
-use crate::error::SigningError;
-use crate::inline_vec::InlineVec;
+use crate::core::encoding::{contains_byte, find_double_space, Sink};
+use crate::core::error::SigningError;
+use crate::core::inline_vec::InlineVec;
 
 /// A header to sign: name (any case) and value bytes.
 pub type Header<'a> = (&'a str, &'a [u8]);

@@ -7,9 +7,9 @@
 
 use std::fmt;
 
-use crate::encoding::{ascii_str, hex32, Sink};
-use crate::scope::CredentialScope;
-use crate::signing_time::SigningTime;
+use crate::core::encoding::{ascii_str, hex32, Sink};
+use crate::core::scope::CredentialScope;
+use crate::core::time::SigningTime;
 
 /// The SigV4 algorithm name.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";

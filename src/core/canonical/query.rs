@@ -10,10 +10,10 @@
 
 use core::cmp::Ordering;
 
-use crate::encoding::{
+use crate::core::encoding::{
     canonical_prefix_len, cmp_reencoded, find_byte, is_canonically_encoded, write_reencoded, Sink,
 };
-use crate::inline_vec::InlineVec;
+use crate::core::inline_vec::InlineVec;
 
 /// One part (key or value) of a parameter as it appears in the URI, and
 /// whether it is already in canonical form (then it sorts and is written as

@@ -2,9 +2,9 @@
 //! dot-segment removal plus collapsing of repeated slashes), then encoded
 //! once more under double encoding.
 
-use crate::encoding::{is_unreserved, write_encoded, Sink};
-use crate::inline_vec::InlineVec;
-use crate::settings::UriEncoding;
+use crate::core::encoding::{is_unreserved, write_encoded, Sink};
+use crate::core::inline_vec::InlineVec;
+use crate::core::settings::UriEncoding;
 
 /// Writes the canonical URI for `path` (as it appears in the request URI,
 /// i.e. already percent-encoded once).

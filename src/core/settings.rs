@@ -140,7 +140,7 @@ impl ExcludedHeaders {
     }
 
     /// [`contains`](Self::contains) for a name already in lowercase (as
-    /// every `http::HeaderName` is): exact matches, no case folding.
+    /// every header name from an HTTP library is): exact matches, no case folding.
     pub(crate) fn contains_lowercase(&self, name: &str) -> bool {
         if name == "host" {
             return false;

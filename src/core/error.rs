@@ -109,7 +109,7 @@ pub enum SigningError {
     /// An input value was invalid.
     InvalidInput(InvalidInput),
     /// The signed URI could not be rebuilt (for example, the presigned query
-    /// made it too long for `http::Uri`).
+    /// made it too long for the URI type).
     InvalidUri {
         /// What `http` said.
         reason: String,

@@ -16,7 +16,7 @@
 use sha2::block_api::compress256;
 use zeroize::Zeroize;
 
-use crate::encoding::Sink;
+use crate::core::encoding::Sink;
 
 const BLOCK: usize = 64;
 

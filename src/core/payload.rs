@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-use crate::encoding::{ascii_str, hex32};
-use crate::error::InvalidInput;
+use crate::core::encoding::{ascii_str, hex32};
+use crate::core::error::InvalidInput;
 
 /// SHA-256 of the empty string, in hex.
 const EMPTY_SHA256_HEX: &[u8; 64] =
@@ -91,7 +91,7 @@ impl PayloadHash {
             // Most signed requests (GETs, WebSocket handshakes) have no body.
             return Self::Sha256(*EMPTY_SHA256_HEX);
         }
-        Self::Sha256(hex32(&crate::sha256::sha256(bytes)))
+        Self::Sha256(hex32(&crate::core::sha256::sha256(bytes)))
     }
 
     /// Accepts 64 hex digits in either case (stored lowercase).

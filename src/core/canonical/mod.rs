@@ -15,11 +15,11 @@ mod query;
 
 use std::fmt;
 
-use crate::encoding::Sink;
-use crate::error::SigningError;
-use crate::payload::PayloadHash;
-use crate::settings::UriEncoding;
-use crate::sha256::Sha256Stream;
+use crate::core::encoding::Sink;
+use crate::core::error::SigningError;
+use crate::core::payload::PayloadHash;
+use crate::core::settings::UriEncoding;
+use crate::core::sha256::Sha256Stream;
 
 pub(crate) use headers::is_token;
 pub use headers::Header;
@@ -159,7 +159,7 @@ impl<'a> CanonicalRequest<'a> {
 
     /// Applies the URI encoding and path normalization of `settings`, in
     /// place (the builder methods would move the sorted header order).
-    pub(crate) fn apply(&mut self, settings: &crate::settings::SigningSettings) {
+    pub(crate) fn apply(&mut self, settings: &crate::core::settings::SigningSettings) {
         self.uri_encoding = settings.uri_encoding;
         self.normalize_path = settings.normalize_path;
     }
@@ -197,7 +197,7 @@ impl<'a> CanonicalRequest<'a> {
     pub(crate) fn hash_with_signed_headers(&self, signed: &[u8]) -> [u8; 32] {
         debug_assert!(
             {
-                let mut matches = crate::encoding::Matches::new(signed);
+                let mut matches = crate::core::encoding::Matches::new(signed);
                 self.write_signed_headers(&mut matches);
                 matches.all()
             },

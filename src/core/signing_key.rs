@@ -20,11 +20,11 @@ use std::sync::Mutex;
 
 use zeroize::Zeroizing;
 
-use crate::credentials::Credentials;
-use crate::scope::{CredentialScope, Region, Service, TERMINATOR};
-use crate::sha256::{HmacKey, Sha256Stream};
-use crate::signature::Signature;
-use crate::string_to_sign::StringToSign;
+use crate::core::credentials::Credentials;
+use crate::core::scope::{CredentialScope, Region, Service, TERMINATOR};
+use crate::core::sha256::{HmacKey, Sha256Stream};
+use crate::core::signature::Signature;
+use crate::core::string_to_sign::StringToSign;
 
 fn hmac(key: &[u8], data: &[u8]) -> Zeroizing<[u8; 32]> {
     Zeroizing::new(HmacKey::new(key).mac_wiping(data))
@@ -428,7 +428,7 @@ impl Drop for SigningKeyCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signing_time::SigningTime;
+    use crate::core::time::SigningTime;
 
     fn scope_parts() -> (SigningTime, Region, Service) {
         (

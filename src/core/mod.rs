@@ -1,0 +1,30 @@
+//! The pure core: the four SigV4 stages and what they need, with no `http`
+//! types, no clock, no environment and no I/O. Time and credentials are
+//! always arguments; what SDK layers with request types of their own embed.
+//!
+//! | stage | file |
+//! | --- | --- |
+//! | 1. canonical request (path, query, headers; streamed into SHA-256) | `canonical/` |
+//! | 2. string to sign | `string_to_sign.rs` |
+//! | 3. signing key (derivation and cache) | `signing_key.rs` |
+//! | 4. signature (constant-time comparison) | `signature.rs` |
+//!
+//! What the stages need: the credential `scope.rs` (region, service, date),
+//! the signing `time.rs`, the `payload.rs` line, `encoding.rs`
+//! (percent-encoding, hex), `settings.rs`, `error.rs`, the plain
+//! `credentials.rs` data, and `sha256.rs` (the hasher the canonical request
+//! is streamed into). `inline_vec.rs` keeps small lists off the heap.
+
+pub(crate) mod canonical;
+pub(crate) mod credentials;
+pub(crate) mod encoding;
+pub(crate) mod error;
+pub(crate) mod inline_vec;
+pub(crate) mod payload;
+pub(crate) mod scope;
+pub(crate) mod settings;
+pub(crate) mod sha256;
+pub(crate) mod signature;
+pub(crate) mod signing_key;
+pub(crate) mod string_to_sign;
+pub(crate) mod time;
