@@ -1,293 +1,202 @@
-//! SHA-256 and keyed HMAC-SHA256 for the signing hot path, built on the
-//! `sha2` crate's compression function.
+//! SHA-256 and HMAC-SHA256 for the stages: `sha2::Sha256` and
+//! `hmac::Hmac<Sha256>`, each behind a small buffer of our own.
 //!
-//! Why not `sha2::Sha256` and `hmac::Hmac` here: the canonical request
-//! reaches the hasher as dozens of short pieces, and each `update` through
-//! the generic block buffer costs more than copying the piece. This stream
-//! copies short pieces into one block and compresses whole blocks straight
-//! from the input. HMAC keeps its two keyed states (after the ipad and opad
-//! blocks) as 32 bytes each, so signing with a derived key starts from a
-//! copy of a state instead of a clone of two hashers.
-//!
-//! The compression function is `sha2`'s (with its SHA-NI and ARMv8 paths);
-//! only the Merkle–Damgård padding lives here. Tests check both types
-//! against `sha2` and `hmac` over every length that crosses a block edge.
+//! Why the buffer: the canonical request and the string to sign reach the
+//! hasher as dozens of short pieces (a name, a colon, a value, a newline),
+//! and each `update` through the hasher's generic block buffer costs more
+//! than copying the piece. [`Buffered`] gathers short pieces into one block
+//! and hands the hasher whole blocks only, so the hasher's own buffer stays
+//! empty and it compresses them straight from ours (or from the input, for
+//! a long piece such as a body): each byte is copied once at most. The last
+//! partial block goes to the hasher at the end, which pads it. Nothing here
+//! pads, compresses or keys by hand: that is `sha2`'s and `hmac`'s work.
 
-use sha2::block_api::compress256;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::digest::Update;
+use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
 use crate::core::encoding::Sink;
 
+/// HMAC-SHA256, keyed once and cloned per use: a keyed `Hmac` holds the
+/// inner and outer states after the key blocks, so a clone signs with no
+/// key setup. Its states are zeroized on drop (the `zeroize` features).
+pub(crate) type HmacSha256 = Hmac<Sha256>;
+
+/// SHA-256's block size.
 const BLOCK: usize = 64;
 
-/// SHA-256 initial hash value (FIPS 180-4, 5.3.3).
-const IV: [u32; 8] = [
-    0x6a09_e667,
-    0xbb67_ae85,
-    0x3c6e_f372,
-    0xa54f_f53a,
-    0x510e_527f,
-    0x9b05_688c,
-    0x1f83_d9ab,
-    0x5be0_cd19,
-];
-
-/// A streaming SHA-256 that takes many small writes cheaply.
+/// A one-block buffer in front of a SHA-256 hasher or an HMAC-SHA256, which
+/// has been given a whole number of blocks (none, or HMAC's key block).
 #[derive(Clone)]
-pub(crate) struct Sha256Stream {
-    state: [u32; 8],
-    block: [u8; BLOCK],
-    filled: usize,
-    /// Whole blocks compressed so far.
-    blocks: u64,
+pub(crate) struct Buffered<H> {
+    inner: H,
+    buf: [u8; BLOCK],
+    len: usize,
 }
 
-impl Sha256Stream {
-    pub(crate) const fn new() -> Self {
-        Self::resume(IV, 0)
-    }
-
-    /// Continues from a state reached after `blocks` whole blocks.
-    const fn resume(state: [u32; 8], blocks: u64) -> Self {
+impl<H: Update> Buffered<H> {
+    pub(crate) const fn new(inner: H) -> Self {
         Self {
-            state,
-            block: [0; BLOCK],
-            filled: 0,
-            blocks,
+            inner,
+            buf: [0; BLOCK],
+            len: 0,
         }
     }
 
-    #[inline]
+    // Inlined into every writer: most writes are a copy of a few bytes.
+    #[inline(always)]
     pub(crate) fn update(&mut self, bytes: &[u8]) {
-        let end = self.filled + bytes.len();
-        if end < BLOCK {
-            self.block[self.filled..end].copy_from_slice(bytes);
-            self.filled = end;
+        let end = self.len + bytes.len();
+        if end <= BLOCK {
+            self.buf[self.len..end].copy_from_slice(bytes);
+            self.len = end;
         } else {
-            self.update_across_blocks(bytes);
+            self.hand_over(bytes);
         }
     }
 
-    fn update_across_blocks(&mut self, bytes: &[u8]) {
-        let (head, rest) = bytes.split_at(BLOCK - self.filled);
-        self.block[self.filled..].copy_from_slice(head);
-        compress256(&mut self.state, core::slice::from_ref(&self.block));
-        let (whole, tail) = rest.as_chunks::<BLOCK>();
-        if !whole.is_empty() {
-            compress256(&mut self.state, whole);
+    /// Tops the buffer up to a block and hands it over, then the whole
+    /// blocks of the rest straight from `bytes`; the tail waits.
+    #[inline(never)]
+    fn hand_over(&mut self, bytes: &[u8]) {
+        let (head, rest) = bytes.split_at(BLOCK - self.len);
+        self.buf[self.len..].copy_from_slice(head);
+        self.inner.update(&self.buf);
+        let whole = rest.len() - rest.len() % BLOCK;
+        self.inner.update(&rest[..whole]);
+        let tail = &rest[whole..];
+        self.buf[..tail.len()].copy_from_slice(tail);
+        self.len = tail.len();
+    }
+
+    /// Hands over a buffered whole block, if there is one: for a stream
+    /// kept to be cloned and continued, so the clones start past it.
+    pub(crate) fn flush(&mut self) {
+        if self.len == BLOCK {
+            self.inner.update(&self.buf);
+            self.len = 0;
         }
-        self.blocks += 1 + whole.len() as u64;
-        self.block[..tail.len()].copy_from_slice(tail);
-        self.filled = tail.len();
     }
 
-    /// Zeroes the state and the buffered input, for a stream kept while
-    /// it holds a keyed state (see `signing_key`'s cached prefixes).
-    pub(crate) fn wipe(&mut self) {
-        self.state.zeroize();
-        self.block.zeroize();
-    }
-
-    /// Pads, compresses the last block(s) and returns the digest. The
-    /// buffered input stays in memory: for public input (canonical
-    /// requests, bodies, strings to sign) only; see
-    /// [`finish_wiping`](Self::finish_wiping).
-    pub(crate) fn finish(mut self) -> [u8; 32] {
-        self.finish_in_place()
-    }
-
-    /// [`finish`](Self::finish), then wipes the buffered input: for input
-    /// that is or derives from a secret (key derivation).
-    pub(crate) fn finish_wiping(mut self) -> [u8; 32] {
-        let digest = self.finish_in_place();
-        self.block.zeroize();
-        digest
-    }
-
-    fn finish_in_place(&mut self) -> [u8; 32] {
-        let bit_len = (self.blocks * BLOCK as u64 + self.filled as u64) * 8;
-        self.block[self.filled] = 0x80;
-        self.block[self.filled + 1..].fill(0);
-        if self.filled + 1 > BLOCK - 8 {
-            compress256(&mut self.state, core::slice::from_ref(&self.block));
-            self.block.fill(0);
-        }
-        self.block[BLOCK - 8..].copy_from_slice(&bit_len.to_be_bytes());
-        compress256(&mut self.state, core::slice::from_ref(&self.block));
-        digest_of(&self.state)
+    /// The hasher, with every byte written handed to it.
+    fn into_inner(mut self) -> H {
+        self.inner.update(&self.buf[..self.len]);
+        self.inner
     }
 }
 
-impl Sink for Sha256Stream {
+impl<H: Update> Sink for Buffered<H> {
     #[inline]
     fn put(&mut self, bytes: &[u8]) {
         self.update(bytes);
     }
 }
 
-/// The digest for a final state: its words, big-endian.
-#[inline]
-fn digest_of(state: &[u32; 8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
-        chunk.copy_from_slice(&word.to_be_bytes());
+/// A streaming SHA-256 that takes many small writes cheaply.
+pub(crate) type Sha256Stream = Buffered<Sha256>;
+
+impl Sha256Stream {
+    pub(crate) fn sha256() -> Self {
+        Self::new(Sha256::new())
     }
-    out
+
+    /// The digest of everything written. For public input (canonical
+    /// requests, bodies): the buffer is not wiped.
+    pub(crate) fn finish(self) -> [u8; 32] {
+        self.into_inner().finalize().into()
+    }
+}
+
+/// An HMAC-SHA256 in progress, from a keyed [`HmacSha256`].
+pub(crate) type HmacStream = Buffered<HmacSha256>;
+
+impl HmacStream {
+    /// The MAC of everything written. For public input (strings to sign,
+    /// chunk data): the result is a signature, not a key, and the buffer is
+    /// not wiped; the MAC's own states are, on drop.
+    pub(crate) fn finish(self) -> [u8; 32] {
+        self.into_inner().finalize().into_bytes().into()
+    }
+
+    /// Wipes the buffered bytes, for a stream kept (per thread) past its
+    /// use; the keyed states wipe themselves on drop.
+    pub(crate) fn wipe(&mut self) {
+        self.buf.zeroize();
+        self.len = 0;
+    }
 }
 
 /// SHA-256 of one byte string.
 pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
-    let mut stream = Sha256Stream::new();
-    stream.update(bytes);
-    stream.finish()
+    Sha256::digest(bytes).into()
 }
 
-/// An HMAC-SHA256 key held as its two keyed states. Zeroized on drop.
-#[derive(Clone)]
-pub(crate) struct HmacKey {
-    inner: [u32; 8],
-    outer: [u32; 8],
-}
-
-impl HmacKey {
-    /// Keys HMAC-SHA256; a key longer than a block is hashed first, as
-    /// HMAC prescribes.
-    pub(crate) fn new(key: &[u8]) -> Self {
-        if key.len() > BLOCK {
-            let mut stream = Sha256Stream::new();
-            stream.update(key);
-            let mut hashed = stream.finish_wiping();
-            let this = Self::from_block_key(&hashed);
-            hashed.zeroize();
-            this
-        } else {
-            Self::from_block_key(key)
-        }
-    }
-
-    fn from_block_key(key: &[u8]) -> Self {
-        let mut pad = [0u8; BLOCK];
-        let mut inner = IV;
-        let mut outer = IV;
-        for (p, k) in pad.iter_mut().zip(key.iter().chain(core::iter::repeat(&0))) {
-            *p = k ^ 0x36;
-        }
-        compress256(&mut inner, core::slice::from_ref(&pad));
-        for p in &mut pad {
-            // Turns each `k ^ 0x36` into `k ^ 0x5c`.
-            *p ^= 0x36 ^ 0x5c;
-        }
-        compress256(&mut outer, core::slice::from_ref(&pad));
-        pad.zeroize();
-        Self { inner, outer }
-    }
-
-    /// A stream that, once `finish_mac`ed, yields the HMAC of what was put.
-    pub(crate) fn stream(&self) -> Sha256Stream {
-        Sha256Stream::resume(self.inner, 1)
-    }
-
-    /// Completes the HMAC started by [`HmacKey::stream`], over public data
-    /// (a string to sign): the result is a signature, not a key, so the
-    /// buffers are not wiped.
-    pub(crate) fn finish_mac(&self, stream: Sha256Stream) -> [u8; 32] {
-        let inner = stream.finish();
-        let block = outer_block(&inner);
-        let mut outer = self.outer;
-        compress256(&mut outer, core::slice::from_ref(&block));
-        digest_of(&outer)
-    }
-
-    /// HMAC-SHA256 of one byte string, for key derivation: the result is
-    /// the next key, so every buffer that held part of it is wiped.
-    pub(crate) fn mac_wiping(&self, data: &[u8]) -> [u8; 32] {
-        let mut stream = self.stream();
-        stream.update(data);
-        let mut inner = stream.finish_wiping();
-        let mut block = outer_block(&inner);
-        inner.zeroize();
-        let mut outer = self.outer;
-        compress256(&mut outer, core::slice::from_ref(&block));
-        block.zeroize();
-        let digest = digest_of(&outer);
-        outer.zeroize();
-        digest
-    }
-}
-
-/// The outer hash's only block after the keyed one: the inner digest and
-/// the padding for a 96-byte message (64 key bytes + 32).
-#[inline]
-fn outer_block(inner: &[u8; 32]) -> [u8; BLOCK] {
-    let mut block = [0u8; BLOCK];
-    block[..32].copy_from_slice(inner);
-    block[32] = 0x80;
-    block[BLOCK - 8..].copy_from_slice(&((BLOCK as u64 + 32) * 8).to_be_bytes());
-    block
-}
-
-impl Drop for HmacKey {
-    fn drop(&mut self) {
-        self.inner.zeroize();
-        self.outer.zeroize();
+/// HMAC-SHA256 keyed with `key` (a key longer than a block is hashed first,
+/// as HMAC prescribes; `hmac` does it).
+pub(crate) fn hmac_key(key: &[u8]) -> HmacSha256 {
+    // HMAC takes keys of any length: `new_from_slice` cannot fail for it.
+    match HmacSha256::new_from_slice(key) {
+        Ok(mac) => mac,
+        Err(_) => unreachable!("HMAC accepts keys of every length"),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hmac::{Hmac, KeyInit, Mac};
-    use sha2::{Digest, Sha256};
 
     fn bytes(len: usize) -> Vec<u8> {
         (0..len).map(|i| (i * 31 + 7) as u8).collect()
     }
 
+    /// Writes of every size, split every way around the buffer's edge,
+    /// give `sha2`'s digest of the whole.
     #[test]
-    fn matches_sha2_at_every_length_around_block_edges() {
-        for len in 0..=300 {
-            let data = bytes(len);
-            assert_eq!(
-                sha256(&data),
-                <[u8; 32]>::from(Sha256::digest(&data)),
-                "{len}"
-            );
-        }
-    }
-
-    #[test]
-    fn many_small_writes_equal_one_write() {
+    fn buffered_writes_equal_one_write() {
         let data = bytes(1000);
-        for step in [1, 3, 7, 63, 64, 65, 200] {
-            let mut stream = Sha256Stream::new();
+        for step in [1, 3, 7, 63, 64, 65, 127, 128, 129, 200, 1000] {
+            // Also with a flush after every write, as the kept prefixes do.
+            let mut flushed = Sha256Stream::sha256();
+            for chunk in data.chunks(step) {
+                flushed.update(chunk);
+                flushed.flush();
+            }
+            assert_eq!(flushed.finish(), sha256(&data), "flushed, step {step}");
+            let mut stream = Sha256Stream::sha256();
             for chunk in data.chunks(step) {
                 stream.update(chunk);
             }
             assert_eq!(stream.finish(), sha256(&data), "step {step}");
         }
-    }
-
-    #[test]
-    fn hmac_matches_the_hmac_crate() {
-        for key_len in [0, 1, 32, 63, 64, 65, 200] {
-            let key = bytes(key_len);
-            let ours = HmacKey::new(&key);
-            for len in [0, 1, 55, 56, 64, 119, 120, 500] {
-                let data = bytes(len);
-                let mut theirs = Hmac::<Sha256>::new_from_slice(&key).unwrap();
-                theirs.update(&data);
-                let theirs: [u8; 32] = theirs.finalize().into_bytes().into();
-                assert_eq!(ours.mac_wiping(&data), theirs, "key {key_len}, data {len}");
-            }
+        for len in 0..=300 {
+            let data = bytes(len);
+            let mut stream = Sha256Stream::sha256();
+            let (a, b) = data.split_at(len / 3);
+            stream.update(a);
+            stream.update(b);
+            assert_eq!(stream.finish(), sha256(&data), "{len}");
         }
     }
 
     #[test]
     fn rfc4231_case_2() {
-        let key = HmacKey::new(b"Jefe");
+        let mut mac = HmacStream::new(hmac_key(b"Jefe"));
+        mac.update(b"what do ya want for nothing?");
         assert_eq!(
-            hex::encode(key.mac_wiping(b"what do ya want for nothing?")),
+            hex::encode(mac.finish()),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    /// RFC 4231 case 6: a key longer than a block.
+    #[test]
+    fn rfc4231_case_6() {
+        let mut mac = HmacStream::new(hmac_key(&[0xaa; 131]));
+        mac.update(b"Test Using Larger Than Block-Size Key - Hash Key First");
+        assert_eq!(
+            hex::encode(mac.finish()),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
         );
     }
 }

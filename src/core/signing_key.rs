@@ -8,8 +8,8 @@
 //! kSigning = HMAC(kService, "aws4_request")
 //! ```
 //!
-//! Deriving costs four HMACs (about a microsecond); signing with a cached key
-//! costs one. The cache has two levels: a small per-thread table read with
+//! Deriving costs four HMACs and a key setup; signing with a cached key
+//! costs one HMAC pass. The cache has two levels: a small per-thread table read with
 //! no lock and no shared atomic (the hot path), in front of one mutex-guarded
 //! table that makes sure each key is derived once for all threads.
 
@@ -18,16 +18,20 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use sha2::Digest;
 use zeroize::Zeroizing;
 
 use crate::core::credentials::Credentials;
 use crate::core::scope::{CredentialScope, Region, Service, TERMINATOR};
-use crate::core::sha256::{HmacKey, Sha256Stream};
+use crate::core::sha256::{hmac_key, HmacSha256, HmacStream};
 use crate::core::signature::Signature;
 use crate::core::string_to_sign::StringToSign;
 
+/// One step of the derivation: the result is the next key.
 fn hmac(key: &[u8], data: &[u8]) -> Zeroizing<[u8; 32]> {
-    Zeroizing::new(HmacKey::new(key).mac_wiping(data))
+    let mut mac = hmac_key(key);
+    hmac::Mac::update(&mut mac, data);
+    Zeroizing::new(hmac::Mac::finalize(mac).into_bytes().into())
 }
 
 /// A derived SigV4 signing key, kept ready to sign: the two HMAC states
@@ -56,7 +60,7 @@ fn hmac(key: &[u8], data: &[u8]) -> Zeroizing<[u8; 32]> {
 #[derive(Clone)]
 pub struct SigningKey {
     key: Zeroizing<[u8; 32]>,
-    mac: HmacKey,
+    mac: HmacSha256,
 }
 
 impl SigningKey {
@@ -74,10 +78,11 @@ impl SigningKey {
         } else {
             // HMAC would hash this long key itself; hashing "AWS4" + secret
             // here needs no buffer of the secret's length.
-            let mut h = Sha256Stream::new();
-            h.update(b"AWS4");
-            h.update(secret);
-            first_key[..32].copy_from_slice(&h.finish_wiping());
+            let hashed = sha2::Sha256::new()
+                .chain_update(b"AWS4")
+                .chain_update(secret)
+                .finalize();
+            first_key[..32].copy_from_slice(&hashed);
             &first_key[..32]
         };
         let k_date = hmac(first_key, scope.date().as_bytes());
@@ -85,7 +90,7 @@ impl SigningKey {
         let k_service = hmac(&*k_region, scope.service().as_str().as_bytes());
         let key = hmac(&*k_service, TERMINATOR.as_bytes());
         Self {
-            mac: HmacKey::new(&*key),
+            mac: hmac_key(&*key),
             key,
         }
     }
@@ -93,9 +98,14 @@ impl SigningKey {
     /// Signs a string to sign.
     #[must_use]
     pub fn sign(&self, string_to_sign: &StringToSign<'_>) -> Signature {
-        let mut stream = self.mac.stream();
+        let mut stream = self.stream();
         string_to_sign.write_to(&mut stream);
-        Signature::from_bytes(self.mac.finish_mac(stream))
+        Signature::from_bytes(stream.finish())
+    }
+
+    /// An HMAC under this key, ready for input.
+    fn stream(&self) -> HmacStream {
+        HmacStream::new(self.mac.clone())
     }
 
     /// [`sign`](Self::sign), starting from `prefix` when it holds this
@@ -110,8 +120,9 @@ impl SigningKey {
         let mut stream = match prefix {
             Some(prefix) if prefix.amz_date == *amz_date => prefix.stream.clone(),
             _ => {
-                let mut stream = self.mac.stream();
+                let mut stream = self.stream();
                 string_to_sign.write_prefix(&mut stream);
+                stream.flush();
                 *prefix = Some(SignedPrefix {
                     amz_date: *amz_date,
                     stream: stream.clone(),
@@ -120,7 +131,7 @@ impl SigningKey {
             }
         };
         stream.update(string_to_sign.hash_hex());
-        let signature = Signature::from_bytes(self.mac.finish_mac(stream));
+        let signature = Signature::from_bytes(stream.finish());
         debug_assert_eq!(signature.as_bytes(), self.sign(string_to_sign).as_bytes());
         signature
     }
@@ -128,9 +139,9 @@ impl SigningKey {
     /// HMAC-SHA256 of arbitrary bytes under this key (for chunk signatures).
     #[must_use]
     pub fn sign_bytes(&self, data: &[u8]) -> Signature {
-        let mut stream = self.mac.stream();
+        let mut stream = self.stream();
         stream.update(data);
-        Signature::from_bytes(self.mac.finish_mac(stream))
+        Signature::from_bytes(stream.finish())
     }
 
     /// The raw key. Handle with care: it signs anything for its scope's day.
@@ -171,7 +182,7 @@ impl Slot {
 /// fewer). Holds a keyed state, so it is zeroized on drop.
 struct SignedPrefix {
     amz_date: [u8; 16],
-    stream: Sha256Stream,
+    stream: HmacStream,
 }
 
 impl Drop for SignedPrefix {

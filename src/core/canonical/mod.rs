@@ -186,7 +186,7 @@ impl<'a> CanonicalRequest<'a> {
     /// SHA-256 of the canonical request, computed without building it.
     #[must_use]
     pub fn hash(&self) -> [u8; 32] {
-        let mut hasher = Sha256Stream::new();
+        let mut hasher = Sha256Stream::sha256();
         self.write_to(&mut hasher);
         hasher.finish()
     }
@@ -203,7 +203,7 @@ impl<'a> CanonicalRequest<'a> {
             },
             "the signed-headers list given is this request's"
         );
-        let mut hasher = Sha256Stream::new();
+        let mut hasher = Sha256Stream::sha256();
         self.write_up_to_signed_headers(&mut hasher);
         hasher.put(signed);
         self.write_payload_line(&mut hasher);
