@@ -2,8 +2,13 @@
 //! percent-encoding as SigV4 defines it, and lowercase hex.
 //!
 //! SigV4 percent-encodes everything except the RFC 3986 unreserved set
-//! (`A-Z a-z 0-9 - . _ ~`), with uppercase hex digits. Encoding writes runs of
-//! untouched bytes as one slice so the hasher sees few, long updates.
+//! (`A-Z a-z 0-9 - . _ ~`), with uppercase hex digits. Encoding and decoding
+//! are `percent-encoding`'s; what is ours is the canonical-form checks (one
+//! table lookup a byte, so canonical input is hashed as it is) and the
+//! re-encoding of query parts, which writes runs of untouched bytes as one
+//! slice so the hasher sees few, long updates.
+
+use percent_encoding::{percent_decode, percent_encode, AsciiSet, PercentDecode, NON_ALPHANUMERIC};
 
 /// Where canonical bytes go: a hasher when signing, a buffer when explaining.
 ///
@@ -165,49 +170,51 @@ pub(crate) const fn percent_triplet(b: u8) -> [u8; 3] {
     ]
 }
 
-/// Percent-encodes `bytes` into `sink`, keeping unreserved characters (and
-/// `/` when `keep_slash`). Runs of kept bytes are written as one slice.
-pub(crate) fn write_encoded<S: Sink + ?Sized>(sink: &mut S, mut bytes: &[u8], keep_slash: bool) {
-    // Find each byte to escape with a tight scan; write the run before it
-    // as one slice.
-    while let Some(i) = bytes
-        .iter()
-        .position(|&b| !(is_unreserved(b) || (keep_slash && b == b'/')))
-    {
-        if i > 0 {
-            sink.put(&bytes[..i]);
-        }
-        sink.put(&percent_triplet(bytes[i]));
-        bytes = &bytes[i + 1..];
-    }
-    if !bytes.is_empty() {
-        sink.put(bytes);
+/// Every byte but the RFC 3986 unreserved characters: what SigV4 encodes.
+/// (`percent-encoding` always encodes bytes past ASCII.)
+const SIGV4_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// [`SIGV4_ENCODE`] but `/`: a path's segments keep their separators.
+const SIGV4_ENCODE_PATH: &AsciiSet = &SIGV4_ENCODE.remove(b'/');
+
+/// Percent-encodes `bytes` into `sink` with uppercase hex (as SigV4
+/// requires), keeping unreserved characters (and `/` when `keep_slash`).
+/// `percent-encoding` hands runs of kept bytes over as one slice each.
+pub(crate) fn write_encoded<S: Sink + ?Sized>(sink: &mut S, bytes: &[u8], keep_slash: bool) {
+    let set = if keep_slash {
+        SIGV4_ENCODE_PATH
+    } else {
+        SIGV4_ENCODE
+    };
+    for piece in percent_encode(bytes, set) {
+        sink.put(piece.as_bytes());
     }
 }
 
-/// Value of an ASCII hex digit.
-#[inline]
-const fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// Iterates the bytes of a query key or value, decoded as AWS services read
-/// it (`application/x-www-form-urlencoded`): `%XX` is the byte XX, `+` is a
+/// The bytes of a query key or value, decoded as AWS services read it
+/// (`application/x-www-form-urlencoded`): `%XX` is the byte XX, `+` is a
 /// space, and a `%` not followed by two hex digits stands for itself. A
-/// literal plus travels as `%2B`.
+/// literal plus travels as `%2B`. `percent-encoding` decodes the escapes;
+/// it knows nothing of `+`, so the text is split at each `+` first.
 #[derive(Clone)]
 pub(crate) struct Decoded<'a> {
-    rest: &'a [u8],
+    pieces: core::slice::Split<'a, u8, fn(&u8) -> bool>,
+    current: PercentDecode<'a>,
 }
 
 impl<'a> Decoded<'a> {
     pub(crate) fn new(bytes: &'a [u8]) -> Self {
-        Self { rest: bytes }
+        let is_plus: fn(&u8) -> bool = |&b| b == b'+';
+        let mut pieces = bytes.split(is_plus);
+        let first = pieces.next().unwrap_or_default();
+        Self {
+            pieces,
+            current: percent_decode(first),
+        }
     }
 }
 
@@ -216,21 +223,13 @@ impl Iterator for Decoded<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<u8> {
-        let (&first, tail) = self.rest.split_first()?;
-        if first == b'+' {
-            self.rest = tail;
-            return Some(b' ');
+        if let Some(b) = self.current.next() {
+            return Some(b);
         }
-        if first == b'%' {
-            if let [h, l, after @ ..] = tail {
-                if let (Some(h), Some(l)) = (hex_value(*h), hex_value(*l)) {
-                    self.rest = after;
-                    return Some(h << 4 | l);
-                }
-            }
-        }
-        self.rest = tail;
-        Some(first)
+        // The end of a piece: a `+` (a space) and the next piece, or the end.
+        let next = self.pieces.next()?;
+        self.current = percent_decode(next);
+        Some(b' ')
     }
 }
 

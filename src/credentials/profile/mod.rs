@@ -485,6 +485,7 @@ impl ProfileProvider {
     }
 
     /// The same settings over another environment.
+    #[cfg(feature = "credentials-http")]
     pub(crate) fn with_env_replaced(self, env: Env) -> Self {
         Self { env, ..self }
     }
