@@ -16,7 +16,7 @@
 use std::env;
 use std::error::Error;
 
-use sigv4::{Credentials, Payload, Signer, SigningTime};
+use sigv4::{Credentials, Payload, SignatureLocation, Signer, SigningTime};
 
 /// A variable's value, with blank counted as unset.
 fn var(name: &str) -> Option<String> {
@@ -58,7 +58,13 @@ fn main() -> Result<(), Box<dyn Error>> {
     .body(Vec::new())?;
 
     let time = SigningTime::now();
-    let explanation = signer.explain(&request, Payload::Bytes(b""), &creds, time, None)?;
+    let explanation = signer.explain(
+        &request,
+        Payload::Bytes(b""),
+        &creds,
+        time,
+        SignatureLocation::Header,
+    )?;
     signer.sign(&mut request, &creds, time)?;
 
     println!("# credentials from {source}; region {region}");

@@ -75,7 +75,10 @@ pub use crate::core::signature::Signature;
 pub use crate::core::signing_key::{SigningKey, SigningKeyCache};
 pub use crate::core::string_to_sign::{StringToSign, ALGORITHM};
 pub use crate::core::time::SigningTime;
-pub use sign::{Explanation, Signer, MAX_PRESIGN_EXPIRY};
+pub use sign::{
+    Explanation, PresignInstructions, RequestView, SignatureLocation, Signer, SigningInstructions,
+    MAX_PRESIGN_EXPIRY,
+};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

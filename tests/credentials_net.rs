@@ -456,7 +456,7 @@ fn verify_sigv4(
             Payload::Bytes(req.body()),
             &creds,
             SigningTime::parse(amz_date).unwrap(),
-            None,
+            sigv4::SignatureLocation::Header,
         )
         .map_err(|e| e.to_string())?;
     if explained.signature().to_string() != fields["Signature"] {

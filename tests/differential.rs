@@ -85,7 +85,7 @@
 //!    port) for such a URI. For the empty port we are right. For a port that
 //!    is not a number or is out of range neither side can be right (no
 //!    client can send that request); an error would be kinder than either
-//!    (reported, src/sign/host.rs left as is).
+//!    (reported, `host_of` in src/sign/view.rs left as is).
 //! 7. **`wss://host:443` (or `ws://host:80`) and no `Host` header**
 //!    (`found_websocket_default_port_without_host_header`). We drop the
 //!    WebSocket default port, as RFC 6455 §4.1 asks of the `Host` field;
@@ -347,7 +347,10 @@ fn our_explanation(input: &Input, secret: &str) -> String {
         Payload::Bytes(&input.body.0),
         &our_credentials(input, secret),
         our_time(),
-        input.expiry(),
+        input.expiry().map_or(
+            sigv4::SignatureLocation::Header,
+            sigv4::SignatureLocation::presigned,
+        ),
     ) {
         Ok(explained) => format!(
             "our canonical request:\n{}\n\nour string to sign:\n{}",
@@ -964,7 +967,10 @@ fn our_canonical(input: &Input) -> Vec<u8> {
             Payload::Bytes(&input.body.0),
             &our_credentials(input, &input.secret),
             our_time(),
-            input.expiry(),
+            input.expiry().map_or(
+                sigv4::SignatureLocation::Header,
+                sigv4::SignatureLocation::presigned,
+            ),
         )
         .expect("sigv4 explains")
         .canonical_request()

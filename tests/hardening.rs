@@ -40,6 +40,7 @@ use sigv4::credentials::{
     ProfileProvider, ProfileSet, ProvideCredentials, SignFromProviderError,
 };
 use sigv4::verify::{Verifier, VerifyError};
+use sigv4::SignatureLocation;
 use sigv4::{
     CanonicalRequest, CredentialScope, Credentials, Payload, Region, Service, Signer, SigningKey,
     SigningKeyCache, SigningSettings, SigningTime, UriEncoding,
@@ -706,7 +707,7 @@ proptest! {
         let signer = Signer::neptune("us-east-1").unwrap();
         let expiry = presign.then(|| Duration::from_secs(300));
         let explained = signer
-            .explain(&request, Payload::Bytes(request.body()), &creds(token), time(), expiry)
+            .explain(&request, Payload::Bytes(request.body()), &creds(token), time(), expiry.map_or(SignatureLocation::Header, SignatureLocation::presigned))
             .unwrap();
         let hash = hex::encode(Sha256::digest(explained.canonical_request()));
         prop_assert_eq!(explained.string_to_sign().rsplit('\n').next().unwrap(), hash.as_str());
@@ -785,7 +786,9 @@ fn explanations_never_show_secrets() {
                 Payload::Bytes(request.body()),
                 &creds(true),
                 time(),
-                presign.then(|| Duration::from_secs(60)),
+                presign
+                    .then(|| Duration::from_secs(60))
+                    .map_or(SignatureLocation::Header, SignatureLocation::presigned),
             )
             .unwrap();
         assert_no_secret("Explanation", &format!("{e} {e:?} {e:#?}"));

@@ -240,7 +240,10 @@ pub fn explain(workload: &Workload) -> Explanation {
             Payload::Bytes(workload.request.body()),
             &credentials(),
             signing_time(),
-            workload.presign,
+            workload.presign.map_or(
+                sigv4::SignatureLocation::Header,
+                sigv4::SignatureLocation::presigned,
+            ),
         )
         .expect("sigv4 explains the workload")
 }

@@ -17,8 +17,8 @@ use sha2::{Digest, Sha256};
 use sigv4::credentials::{CredentialsError, ProfileFileKind, ProfileSet};
 use sigv4::verify::{Verifier, VerifyError};
 use sigv4::{
-    raw, CanonicalRequest, Credentials, Payload, Region, Service, Signer, SigningSettings,
-    SigningTime, UriEncoding,
+    raw, CanonicalRequest, Credentials, Payload, Region, Service, SignatureLocation, Signer,
+    SigningSettings, SigningTime, UriEncoding,
 };
 
 /// Reads length-prefixed pieces from the fuzzer's bytes.
@@ -317,7 +317,7 @@ pub fn sign_verify(data: &[u8]) {
         Payload::Bytes(request.body()),
         &creds,
         time(),
-        expiry,
+        expiry.map_or(SignatureLocation::Header, SignatureLocation::presigned),
     );
     let signed = match expiry {
         Some(expiry) => signer.presign(&mut request, &creds, time(), expiry),

@@ -6,15 +6,15 @@ use std::cell::RefCell;
 use http::header::{HeaderName, HeaderValue, AUTHORIZATION, HOST};
 use http::Request;
 
-use super::host::missing_host;
+use super::view::{RequestView, SigningInstructions};
 use super::{check_expiry, Explanation, Signer};
-use crate::core::canonical::{CanonicalRequest, Header};
+use crate::core::canonical::{check_headers, check_method, CanonicalRequest, Header};
 use crate::core::credentials::{Credentials, CredentialsRef};
 use crate::core::encoding::Sink;
 use crate::core::error::SigningError;
 use crate::core::inline_vec::InlineVec;
 use crate::core::payload::PayloadHash;
-use crate::core::settings::SessionTokenMode;
+use crate::core::settings::{SessionTokenMode, SigningSettings};
 use crate::core::signature::Signature;
 use crate::core::string_to_sign::ALGORITHM;
 use crate::core::time::SigningTime;
@@ -23,39 +23,56 @@ pub(crate) const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
 pub(crate) const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security-token");
 pub(crate) const X_AMZ_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-amz-content-sha256");
 
-/// Runs `f` on the canonical request header signing would sign.
-fn with_canonical<B, R>(
+/// Whether the signer owns a header of this name: it writes its own value
+/// and never signs one found on the request.
+fn owned(name: &str, lowercase: bool, settings: &SigningSettings) -> bool {
+    let is = |owned: &str| {
+        if lowercase {
+            name == owned
+        } else {
+            name.eq_ignore_ascii_case(owned)
+        }
+    };
+    is("authorization")
+        || is("x-amz-date")
+        || is("x-amz-security-token")
+        || (settings.content_sha256_header && is("x-amz-content-sha256"))
+}
+
+/// Runs `f` on the canonical request header signing would sign for
+/// `view`, with `host` added when the view has none.
+fn with_canonical<R>(
     signer: &Signer,
-    request: &Request<B>,
+    view: &RequestView<'_>,
     payload: &PayloadHash,
     credentials: &Credentials,
     time: &SigningTime,
-    host: Option<&HeaderValue>,
+    host: Option<&str>,
     f: impl FnOnce(&CanonicalRequest<'_>) -> R,
 ) -> Result<R, SigningError> {
     let settings = &signer.settings;
+    check_method(view.method)?;
+    let lowercase = check_headers(view.headers)?;
     let token = credentials
         .session_token()
         .filter(|_| settings.session_token == SessionTokenMode::Signed);
 
     let mut headers: InlineVec<Header<'_>, 32> = InlineVec::new();
     let mut from_header = None;
-    for (name, value) in request.headers() {
-        let name = name.as_str();
+    for &(name, value) in view.headers {
         // Headers the signer owns are replaced, never signed as found.
-        let owned = match name {
-            "authorization" | "x-amz-date" | "x-amz-security-token" => true,
-            "x-amz-content-sha256" => settings.content_sha256_header,
-            _ => false,
+        let excluded = if lowercase {
+            settings.excluded_headers.contains_lowercase(name)
+        } else {
+            settings.excluded_headers.contains(name)
         };
-        // `http` names are lowercase: no case folding needed.
-        if owned || settings.excluded_headers.contains_lowercase(name) {
+        if excluded || owned(name, lowercase, settings) {
             continue;
         }
-        if name == "x-amz-content-sha256" {
-            super::reconcile_payload(&mut from_header, value.as_bytes(), payload)?;
+        if name.eq_ignore_ascii_case("x-amz-content-sha256") {
+            super::reconcile_payload(&mut from_header, value, payload)?;
         }
-        headers.push((name, value.as_bytes()));
+        headers.push((name, value));
     }
     let payload = &from_header.unwrap_or(*payload);
     // From here on the values are the signer's own: a host from the URI's
@@ -72,13 +89,12 @@ fn with_canonical<B, R>(
         headers.push(("x-amz-content-sha256", payload.as_bytes()));
     }
 
-    let uri = request.uri();
-    // Method, names and values come from `http` types, which checked them.
-    let mut canonical = CanonicalRequest::from_valid_parts(
-        request.method().as_str(),
-        uri.path(),
-        uri.query().unwrap_or(""),
+    let mut canonical = CanonicalRequest::from_checked_parts(
+        view.method,
+        view.path,
+        view.query,
         headers.as_slice(),
+        lowercase,
         payload,
     );
     canonical.apply(settings);
@@ -95,7 +111,7 @@ fn sign_canonical(
     canonical: &CanonicalRequest<'_>,
     credentials: &Credentials,
     time: &SigningTime,
-) -> Result<(Signature, HeaderValue), SigningError> {
+) -> (Signature, Vec<u8>) {
     let scope = signer.scope(time);
     let len = ALGORITHM.len()
         + " Credential=".len()
@@ -120,11 +136,113 @@ fn sign_canonical(
     value.put(b", Signature=");
     value.put(&signature.to_hex());
     debug_assert_eq!(value.len(), len, "authorization sized exactly");
-    let mut value = HeaderValue::try_from(value).map_err(|_| SigningError::InvalidHeaderValue {
-        name: "authorization".into(),
-    })?;
-    value.set_sensitive(true);
-    Ok((signature, value))
+    (signature, value)
+}
+
+/// Header signing of a view: everything computed, nothing applied.
+pub(super) fn instructions<'a>(
+    signer: &Signer,
+    view: &RequestView<'a>,
+    payload: &PayloadHash,
+    credentials: &'a Credentials,
+    time: &SigningTime,
+) -> Result<SigningInstructions<'a>, SigningError> {
+    check_expiry(credentials, time)?;
+    let host = view.require_host()?;
+    let (signature, authorization) = with_canonical(
+        signer,
+        view,
+        payload,
+        credentials,
+        time,
+        host,
+        |canonical| sign_canonical(signer, canonical, credentials, time),
+    )?;
+    Ok(SigningInstructions {
+        host,
+        amz_date: *time.amz_bytes(),
+        security_token: credentials.session_token(),
+        content_sha256: signer.settings.content_sha256_header.then_some(*payload),
+        authorization,
+        signature,
+    })
+}
+
+/// The `http` values of a request's signature, ready to set: building them
+/// is the last step that can fail, [`apply`](Self::apply) cannot.
+pub(super) struct PreparedHeaders {
+    host: Option<HeaderValue>,
+    amz_date: HeaderValue,
+    token: Option<HeaderValue>,
+    content_sha256: Option<HeaderValue>,
+    authorization: HeaderValue,
+    signature: Signature,
+}
+
+impl PreparedHeaders {
+    pub(super) fn new(
+        instructions: SigningInstructions<'_>,
+        credentials: &Credentials,
+    ) -> Result<Self, SigningError> {
+        let invalid = |name: &str| SigningError::InvalidHeaderValue { name: name.into() };
+        let host = match instructions.host {
+            Some(host) => Some(HeaderValue::from_str(host).map_err(|_| SigningError::MissingHost)?),
+            None => None,
+        };
+        let amz_date = amz_date_value(&instructions.amz_date)?;
+        let token = match instructions.security_token {
+            Some(token) => Some(session_token_value(credentials, token)?),
+            None => None,
+        };
+        let content_sha256 = match &instructions.content_sha256 {
+            Some(payload) => Some(
+                HeaderValue::from_str(payload.as_str())
+                    .map_err(|_| invalid("x-amz-content-sha256"))?,
+            ),
+            None => None,
+        };
+        let signature = instructions.signature;
+        let mut authorization = HeaderValue::try_from(instructions.into_authorization())
+            .map_err(|_| invalid("authorization"))?;
+        authorization.set_sensitive(true);
+        Ok(Self {
+            host,
+            amz_date,
+            token,
+            content_sha256,
+            authorization,
+            signature,
+        })
+    }
+
+    /// Sets the values on `request`, replacing stale copies from an
+    /// earlier signature.
+    pub(super) fn apply<B>(self, request: &mut Request<B>) -> Signature {
+        let headers = request.headers_mut();
+        // `insert` below replaces earlier copies of the signer's own headers
+        // (a retried request); only a token the new credentials lack must go.
+        if self.token.is_none() {
+            headers.remove(X_AMZ_SECURITY_TOKEN);
+        }
+        // Grow the map at most once, not once per insert.
+        let added = 2
+            + usize::from(self.host.is_some())
+            + usize::from(self.token.is_some())
+            + usize::from(self.content_sha256.is_some());
+        headers.reserve(added);
+        if let Some(host) = self.host {
+            headers.insert(HOST, host);
+        }
+        headers.insert(X_AMZ_DATE, self.amz_date);
+        if let Some(token) = self.token {
+            headers.insert(X_AMZ_SECURITY_TOKEN, token);
+        }
+        if let Some(value) = self.content_sha256 {
+            headers.insert(X_AMZ_CONTENT_SHA256, value);
+        }
+        headers.insert(AUTHORIZATION, self.authorization);
+        self.signature
+    }
 }
 
 pub(super) fn sign<B>(
@@ -134,58 +252,35 @@ pub(super) fn sign<B>(
     credentials: &Credentials,
     time: &SigningTime,
 ) -> Result<Signature, SigningError> {
-    check_expiry(credentials, time)?;
-    let host = missing_host(request)?;
-    let (signature, authorization) = with_canonical(
-        signer,
-        request,
-        payload,
-        credentials,
-        time,
-        host.as_ref(),
-        |canonical| sign_canonical(signer, canonical, credentials, time),
-    )??;
-
+    let prepared = {
+        let mut headers = InlineVec::new();
+        let view = http_view(request, &mut headers);
+        let instructions = instructions(signer, &view, payload, credentials, time)?;
+        PreparedHeaders::new(instructions, credentials)?
+    };
     // Every fallible step is done: from here on the request changes.
-    let amz_date = amz_date_value(time.amz_bytes())?;
-    let token = match credentials.session_token() {
-        Some(token) => Some(session_token_value(credentials, token)?),
-        None => None,
-    };
-    let content_sha256 = if signer.settings.content_sha256_header {
-        Some(HeaderValue::from_str(payload.as_str()).map_err(|_| {
-            SigningError::InvalidHeaderValue {
-                name: "x-amz-content-sha256".into(),
-            }
-        })?)
-    } else {
-        None
-    };
+    Ok(prepared.apply(request))
+}
 
-    let headers = request.headers_mut();
-    // `insert` below replaces earlier copies of the signer's own headers
-    // (a retried request); only a token the new credentials lack must go.
-    if token.is_none() {
-        headers.remove(X_AMZ_SECURITY_TOKEN);
+/// A view of an `http::Request`, its headers listed into `headers`.
+pub(super) fn http_view<'r, B>(
+    request: &'r Request<B>,
+    headers: &'r mut InlineVec<Header<'r>, 32>,
+) -> RequestView<'r> {
+    for (name, value) in request.headers() {
+        headers.push((name.as_str(), value.as_bytes()));
     }
-    // Grow the map at most once, not once per insert.
-    let added = 2
-        + usize::from(host.is_some())
-        + usize::from(token.is_some())
-        + usize::from(content_sha256.is_some());
-    headers.reserve(added);
-    if let Some(host) = host {
-        headers.insert(HOST, host);
+    let uri = request.uri();
+    let view = RequestView::new(
+        request.method().as_str(),
+        uri.path(),
+        uri.query().unwrap_or(""),
+        headers.as_slice(),
+    );
+    match uri.authority() {
+        Some(authority) => view.with_uri_authority(uri.scheme_str(), authority.as_str()),
+        None => view,
     }
-    headers.insert(X_AMZ_DATE, amz_date);
-    if let Some(token) = token {
-        headers.insert(X_AMZ_SECURITY_TOKEN, token);
-    }
-    if let Some(value) = content_sha256 {
-        headers.insert(X_AMZ_CONTENT_SHA256, value);
-    }
-    headers.insert(AUTHORIZATION, authorization);
-    Ok(signature)
 }
 
 /// Header values that repeat from one signature to the next on a thread:
@@ -261,22 +356,22 @@ fn session_token_value(
     })
 }
 
-pub(super) fn explain<B>(
+pub(super) fn explain(
     signer: &Signer,
-    request: &Request<B>,
+    view: &RequestView<'_>,
     payload: &PayloadHash,
     credentials: &Credentials,
     time: &SigningTime,
 ) -> Result<Explanation, SigningError> {
     check_expiry(credentials, time)?;
-    let host = missing_host(request)?;
+    let host = view.require_host()?;
     with_canonical(
         signer,
-        request,
+        view,
         payload,
         credentials,
         time,
-        host.as_ref(),
+        host,
         |canonical| signer.explanation(canonical, credentials, time),
     )
 }

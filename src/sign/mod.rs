@@ -6,8 +6,8 @@
 
 mod explain;
 mod headers;
-mod host;
 mod presign;
+mod view;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +17,7 @@ use http::Request;
 use crate::core::canonical::CanonicalRequest;
 use crate::core::credentials::Credentials;
 use crate::core::error::{InvalidInput, SigningError};
+use crate::core::inline_vec::InlineVec;
 use crate::core::payload::{Payload, PayloadHash};
 use crate::core::scope::{scope_tail, CredentialScope, Region, Service};
 use crate::core::settings::SigningSettings;
@@ -26,6 +27,31 @@ use crate::core::string_to_sign::StringToSign;
 use crate::core::time::SigningTime;
 
 pub use explain::Explanation;
+pub use view::{PresignInstructions, RequestView, SigningInstructions};
+
+/// Where a signature goes: the `Authorization` header, or the query of a
+/// presigned URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignatureLocation {
+    /// The `Authorization` header.
+    Header,
+    /// The `X-Amz-*` query parameters of a presigned URL.
+    Query {
+        /// `X-Amz-Expires`, in seconds.
+        expires: u64,
+    },
+}
+
+impl SignatureLocation {
+    /// A presigned URL valid for `expires_in` (whole seconds; fractions are
+    /// dropped).
+    #[must_use]
+    pub fn presigned(expires_in: Duration) -> Self {
+        Self::Query {
+            expires: expires_in.as_secs(),
+        }
+    }
+}
 
 /// The longest a presigned URL may stay valid: seven days.
 pub const MAX_PRESIGN_EXPIRY: Duration = Duration::from_secs(604_800);
@@ -199,11 +225,50 @@ impl Signer {
         presign::presign(self, request, &payload, credentials, &time, expires_in)
     }
 
+    /// Signs a request of any type, seen through a [`RequestView`]: the
+    /// result says what to add ([`SigningInstructions`]); nothing is
+    /// changed. What [`sign_with_payload`](Self::sign_with_payload) does
+    /// for an `http::Request`, before its last step.
+    ///
+    /// # Errors
+    ///
+    /// See [`SigningError`].
+    pub fn sign_view<'a>(
+        &self,
+        view: &RequestView<'a>,
+        payload: Payload<'_>,
+        credentials: &'a Credentials,
+        time: SigningTime,
+    ) -> Result<SigningInstructions<'a>, SigningError> {
+        let payload = payload.hash()?;
+        headers::instructions(self, view, &payload, credentials, &time)
+    }
+
+    /// Presigns a request of any type, seen through a [`RequestView`]: the
+    /// result is its new path and query ([`PresignInstructions`]); nothing
+    /// is changed.
+    ///
+    /// # Errors
+    ///
+    /// As for [`presign`](Self::presign).
+    pub fn presign_view<'a>(
+        &self,
+        view: &RequestView<'a>,
+        payload: Payload<'_>,
+        credentials: &Credentials,
+        time: SigningTime,
+        expires_in: Duration,
+    ) -> Result<PresignInstructions<'a>, SigningError> {
+        let payload = payload.hash()?;
+        presign::instructions(self, view, &payload, credentials, &time, expires_in)
+    }
+
     /// Computes what [`sign_with_payload`](Self::sign_with_payload) (for
-    /// `presign_expiry: None`) or
-    /// [`presign_with_payload`](Self::presign_with_payload) would sign,
-    /// without touching the request: the canonical request, the string to
-    /// sign and the signature, for diffing against a server's.
+    /// [`SignatureLocation::Header`]) or
+    /// [`presign_with_payload`](Self::presign_with_payload) (for
+    /// [`SignatureLocation::Query`]) would sign, without touching the
+    /// request: the canonical request, the string to sign and the
+    /// signature, for diffing against a server's.
     ///
     /// # Errors
     ///
@@ -212,13 +277,14 @@ impl Signer {
     /// # Examples
     ///
     /// ```
-    /// use sigv4::{Credentials, Payload, Signer, SigningTime};
+    /// use sigv4::{Credentials, Payload, SignatureLocation, Signer, SigningTime};
     ///
     /// let signer = Signer::neptune("us-east-1")?;
     /// let creds = Credentials::new("AKIDEXAMPLE", "secret")?.with_session_token("TOKEN")?;
     /// let request = http::Request::get("https://db.example.com:8182/status").body(())?;
     /// let time = SigningTime::parse("20150830T123600Z")?;
-    /// let explained = signer.explain(&request, Payload::Bytes(b""), &creds, time, None)?;
+    /// let explained =
+    ///     signer.explain(&request, Payload::Bytes(b""), &creds, time, SignatureLocation::Header)?;
     /// assert!(explained.canonical_request_text().starts_with("GET\n/status\n\nhost:db.example.com:8182\n"));
     /// // Shown text never carries the session token.
     /// assert!(!explained.to_string().contains("TOKEN"));
@@ -230,14 +296,23 @@ impl Signer {
         payload: Payload<'_>,
         credentials: &Credentials,
         time: SigningTime,
-        presign_expiry: Option<Duration>,
+        location: SignatureLocation,
     ) -> Result<Explanation, SigningError> {
         let payload = payload.hash()?;
-        match presign_expiry {
-            None => headers::explain(self, request, &payload, credentials, &time),
-            Some(expires_in) => {
-                presign::explain(self, request, &payload, credentials, &time, expires_in)
+        let mut headers = InlineVec::new();
+        let view = headers::http_view(request, &mut headers);
+        match location {
+            SignatureLocation::Header => {
+                headers::explain(self, &view, &payload, credentials, &time)
             }
+            SignatureLocation::Query { expires } => presign::explain(
+                self,
+                &view,
+                &payload,
+                credentials,
+                &time,
+                Duration::from_secs(expires),
+            ),
         }
     }
 

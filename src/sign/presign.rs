@@ -10,10 +10,10 @@ use http::uri::PathAndQuery;
 use http::{Request, Uri};
 use zeroize::Zeroizing;
 
-use super::headers::X_AMZ_SECURITY_TOKEN;
-use super::host::missing_host;
+use super::headers::{http_view, X_AMZ_SECURITY_TOKEN};
+use super::view::{PresignInstructions, RequestView};
 use super::{check_expiry, Explanation, Signer, MAX_PRESIGN_EXPIRY};
-use crate::core::canonical::{CanonicalRequest, Header, OwnParam};
+use crate::core::canonical::{check_headers, check_method, CanonicalRequest, Header, OwnParam};
 use crate::core::credentials::{Credentials, CredentialsRef};
 use crate::core::encoding::{write_encoded, Sink};
 use crate::core::error::{InvalidInput, SigningError};
@@ -53,100 +53,152 @@ fn expiry_seconds(expires_in: Duration) -> Result<u64, InvalidInput> {
     Ok(seconds)
 }
 
-/// Builds the new path-and-query with every `X-Amz-*` parameter except the
-/// signature, and runs `f` on the canonical request over it. Returns `f`'s
-/// result and the path-and-query, ready for the signature.
-#[allow(clippy::too_many_arguments)]
-fn with_canonical<B, R>(
-    signer: &Signer,
-    request: &Request<B>,
-    payload: &PayloadHash,
-    credentials: &Credentials,
-    time: &SigningTime,
-    expires_in: Duration,
-    host: Option<&HeaderValue>,
-    f: impl FnOnce(&CanonicalRequest<'_>) -> R,
-) -> Result<(R, Vec<u8>), SigningError> {
-    let seconds = expiry_seconds(expires_in)?;
-    check_expiry(credentials, time)?;
-    let settings = &signer.settings;
+/// One presign's inputs.
+struct Presign<'a> {
+    signer: &'a Signer,
+    payload: &'a PayloadHash,
+    credentials: &'a Credentials,
+    time: &'a SigningTime,
+    /// `X-Amz-Expires`, checked to be in 1..=604800.
+    seconds: u64,
+}
 
-    let mut headers: InlineVec<Header<'_>, 32> = InlineVec::new();
-    let mut from_header = None;
-    for (name, value) in request.headers() {
-        if !settings.excluded_headers.contains_lowercase(name.as_str()) {
-            if name == "x-amz-content-sha256" {
-                super::reconcile_payload(&mut from_header, value.as_bytes(), payload)?;
+/// The new path-and-query so far (every `X-Amz-*` parameter but the
+/// signature), with where its query and presigning's own parameters start.
+struct Query {
+    pq: Vec<u8>,
+    query_start: usize,
+    own_start: usize,
+}
+
+impl<'a> Presign<'a> {
+    fn new(
+        signer: &'a Signer,
+        payload: &'a PayloadHash,
+        credentials: &'a Credentials,
+        time: &'a SigningTime,
+        expires_in: Duration,
+    ) -> Result<Self, SigningError> {
+        let seconds = expiry_seconds(expires_in)?;
+        check_expiry(credentials, time)?;
+        Ok(Self {
+            signer,
+            payload,
+            credentials,
+            time,
+            seconds,
+        })
+    }
+
+    /// Builds the new path-and-query with every `X-Amz-*` parameter except
+    /// the signature, and runs `f` on the canonical request over it, with
+    /// `host` added when the view has none.
+    fn with_canonical<R>(
+        &self,
+        view: &RequestView<'_>,
+        host: Option<&str>,
+        f: impl FnOnce(&CanonicalRequest<'_>) -> R,
+    ) -> Result<(R, Query), SigningError> {
+        let Self {
+            signer,
+            payload,
+            credentials,
+            time,
+            seconds,
+        } = *self;
+        let settings = &signer.settings;
+        check_method(view.method)?;
+        let lowercase = check_headers(view.headers)?;
+
+        let mut headers: InlineVec<Header<'_>, 32> = InlineVec::new();
+        let mut from_header = None;
+        for &(name, value) in view.headers {
+            let excluded = if lowercase {
+                settings.excluded_headers.contains_lowercase(name)
+            } else {
+                settings.excluded_headers.contains(name)
+            };
+            if !excluded {
+                if name.eq_ignore_ascii_case("x-amz-content-sha256") {
+                    super::reconcile_payload(&mut from_header, value, payload)?;
+                }
+                headers.push((name, value));
             }
-            headers.push((name.as_str(), value.as_bytes()));
         }
-    }
-    let payload = &from_header.unwrap_or(*payload);
-    if let Some(host) = host {
-        headers.push(("host", host.as_bytes()));
-    }
-
-    let uri = request.uri();
-    let path = match uri.path() {
-        "" => "/",
-        path => path,
-    };
-    // Method, names and values come from `http` types, which checked them.
-    let mut canonical = CanonicalRequest::from_valid_parts(
-        request.method().as_str(),
-        path,
-        "",
-        headers.as_slice(),
-        payload,
-    );
-    canonical.apply(settings);
-
-    let token = credentials.session_token();
-    let original = uri.query().unwrap_or("");
-    let mut pq =
-        Vec::with_capacity(path.len() + original.len() + 320 + 3 * token.map_or(0, str::len));
-    pq.put(path.as_bytes());
-    pq.put(b"?");
-    let query_start = pq.len();
-    for segment in original.as_bytes().split(|&b| b == b'&') {
-        if !segment.is_empty() && !is_owned_param(segment) {
-            pq.put(segment);
-            pq.put(b"&");
+        let payload = &from_header.unwrap_or(*payload);
+        if let Some(host) = host {
+            headers.push(("host", host.as_bytes()));
         }
-    }
-    // Everything from here on is written canonical (unreserved bytes bare,
-    // the rest `%XX`) and sorted, and where each parameter lies is noted:
-    // canonicalization merges them with the caller's, unscanned.
-    let mut own = OwnParams::new(query_start);
-    let scope = signer.scope(time);
-    own.start(&mut pq, "X-Amz-Algorithm");
-    pq.put(ALGORITHM.as_bytes());
-    own.start(&mut pq, "X-Amz-Credential");
-    write_encoded(&mut pq, credentials.access_key_id().as_bytes(), false);
-    for part in [
-        scope.date(),
-        scope.region().as_str(),
-        scope.service().as_str(),
-        TERMINATOR,
-    ] {
-        pq.put(b"%2F");
-        pq.put(part.as_bytes());
-    }
-    own.start(&mut pq, "X-Amz-Date");
-    pq.put(time.amz_bytes());
-    own.start(&mut pq, "X-Amz-Expires");
-    put_decimal(&mut pq, seconds);
-    if let (Some(token), SessionTokenMode::Signed) = (token, settings.session_token) {
-        own.start(&mut pq, "X-Amz-Security-Token");
-        put_encoded_token(&mut pq, credentials, token);
-    }
-    own.start(&mut pq, "X-Amz-SignedHeaders");
-    // Straight into the query, encoded (`;` is `%3B`): no buffer in between.
-    canonical.write_signed_headers(&mut Encoding(&mut pq));
-    own.finish(&pq);
 
-    let result = f(&canonical.with_query(&pq[query_start..], own.as_slice()));
-    Ok((result, pq))
+        let path = match view.path {
+            "" => "/",
+            path => path,
+        };
+        let mut canonical = CanonicalRequest::from_checked_parts(
+            view.method,
+            path,
+            "",
+            headers.as_slice(),
+            lowercase,
+            payload,
+        );
+        canonical.apply(settings);
+
+        let token = credentials.session_token();
+        let original = view.query;
+        let mut pq =
+            Vec::with_capacity(path.len() + original.len() + 320 + 3 * token.map_or(0, str::len));
+        pq.put(path.as_bytes());
+        pq.put(b"?");
+        let query_start = pq.len();
+        for segment in original.as_bytes().split(|&b| b == b'&') {
+            if !segment.is_empty() && !is_owned_param(segment) {
+                pq.put(segment);
+                pq.put(b"&");
+            }
+        }
+        // Everything from here on is written canonical (unreserved bytes
+        // bare, the rest `%XX`) and sorted, and where each parameter lies is
+        // noted: canonicalization merges them with the caller's, unscanned.
+        let own_start = pq.len();
+        let mut own = OwnParams::new(query_start);
+        let scope = signer.scope(time);
+        own.start(&mut pq, "X-Amz-Algorithm");
+        pq.put(ALGORITHM.as_bytes());
+        own.start(&mut pq, "X-Amz-Credential");
+        write_encoded(&mut pq, credentials.access_key_id().as_bytes(), false);
+        for part in [
+            scope.date(),
+            scope.region().as_str(),
+            scope.service().as_str(),
+            TERMINATOR,
+        ] {
+            pq.put(b"%2F");
+            pq.put(part.as_bytes());
+        }
+        own.start(&mut pq, "X-Amz-Date");
+        pq.put(time.amz_bytes());
+        own.start(&mut pq, "X-Amz-Expires");
+        put_decimal(&mut pq, seconds);
+        if let (Some(token), SessionTokenMode::Signed) = (token, settings.session_token) {
+            own.start(&mut pq, "X-Amz-Security-Token");
+            put_encoded_token(&mut pq, credentials, token);
+        }
+        own.start(&mut pq, "X-Amz-SignedHeaders");
+        // Straight into the query, encoded (`;` is `%3B`): no buffer in between.
+        canonical.write_signed_headers(&mut Encoding(&mut pq));
+        own.finish(&pq);
+
+        let result = f(&canonical.with_query(&pq[query_start..], own.as_slice()));
+        Ok((
+            result,
+            Query {
+                pq,
+                query_start,
+                own_start,
+            },
+        ))
+    }
 }
 
 /// Presigning's own parameters (all but the signature), in the order they
@@ -257,25 +309,25 @@ fn put_decimal(sink: &mut Vec<u8>, n: u64) {
     sink.put(&digits[at..]);
 }
 
-pub(super) fn presign<B>(
+/// Presigning of a view: everything computed, nothing applied.
+pub(super) fn instructions<'a>(
     signer: &Signer,
-    request: &mut Request<B>,
+    view: &RequestView<'a>,
     payload: &PayloadHash,
     credentials: &Credentials,
     time: &SigningTime,
     expires_in: Duration,
-) -> Result<Signature, SigningError> {
-    let host = missing_host(request)?;
-    let (signature, mut pq) = with_canonical(
-        signer,
-        request,
-        payload,
-        credentials,
-        time,
-        expires_in,
-        host.as_ref(),
-        |canonical| signer.signature(canonical, credentials, time),
-    )?;
+) -> Result<PresignInstructions<'a>, SigningError> {
+    let presign = Presign::new(signer, payload, credentials, time, expires_in)?;
+    let host = view.require_host()?;
+    let (signature, query) = presign.with_canonical(view, host, |canonical| {
+        signer.signature(canonical, credentials, time)
+    })?;
+    let Query {
+        mut pq,
+        query_start,
+        own_start,
+    } = query;
     pq.put(b"&X-Amz-Signature=");
     pq.put(&signature.to_hex());
     if let (Some(token), SessionTokenMode::AddedAfterSigning) =
@@ -284,13 +336,45 @@ pub(super) fn presign<B>(
         pq.put(b"&X-Amz-Security-Token=");
         put_encoded_token(&mut pq, credentials, token);
     }
+    Ok(PresignInstructions {
+        path_and_query: pq,
+        query_start,
+        own_start,
+        host,
+        signature,
+    })
+}
 
-    let invalid = |e: &dyn std::fmt::Display| SigningError::InvalidUri {
-        reason: e.to_string(),
+pub(super) fn presign<B>(
+    signer: &Signer,
+    request: &mut Request<B>,
+    payload: &PayloadHash,
+    credentials: &Credentials,
+    time: &SigningTime,
+    expires_in: Duration,
+) -> Result<Signature, SigningError> {
+    let (uri, host, signature) = {
+        let mut headers = InlineVec::new();
+        let view = http_view(request, &mut headers);
+        let instructions = instructions(signer, &view, payload, credentials, time, expires_in)?;
+        let invalid = |e: &dyn std::fmt::Display| SigningError::InvalidUri {
+            reason: e.to_string(),
+        };
+        let host = match instructions.host() {
+            Some(host) => Some(HeaderValue::from_str(host).map_err(|_| SigningError::MissingHost)?),
+            None => None,
+        };
+        let signature = instructions.signature();
+        let mut parts = request.uri().clone().into_parts();
+        parts.path_and_query = Some(
+            PathAndQuery::try_from(instructions.into_path_and_query()).map_err(|e| invalid(&e))?,
+        );
+        (
+            Uri::from_parts(parts).map_err(|e| invalid(&e))?,
+            host,
+            signature,
+        )
     };
-    let mut parts = request.uri().clone().into_parts();
-    parts.path_and_query = Some(PathAndQuery::try_from(pq).map_err(|e| invalid(&e))?);
-    let uri = Uri::from_parts(parts).map_err(|e| invalid(&e))?;
 
     // Every fallible step is done: from here on the request changes.
     *request.uri_mut() = uri;
@@ -308,26 +392,21 @@ pub(super) fn presign<B>(
     Ok(signature)
 }
 
-pub(super) fn explain<B>(
+pub(super) fn explain(
     signer: &Signer,
-    request: &Request<B>,
+    view: &RequestView<'_>,
     payload: &PayloadHash,
     credentials: &Credentials,
     time: &SigningTime,
     expires_in: Duration,
 ) -> Result<Explanation, SigningError> {
-    let host = missing_host(request)?;
-    with_canonical(
-        signer,
-        request,
-        payload,
-        credentials,
-        time,
-        expires_in,
-        host.as_ref(),
-        |canonical| signer.explanation(canonical, credentials, time),
-    )
-    .map(|(explanation, _)| explanation)
+    let presign = Presign::new(signer, payload, credentials, time, expires_in)?;
+    let host = view.require_host()?;
+    presign
+        .with_canonical(view, host, |canonical| {
+            signer.explanation(canonical, credentials, time)
+        })
+        .map(|(explanation, _)| explanation)
 }
 
 #[cfg(test)]

@@ -11,18 +11,7 @@ use super::VerifyError;
 use crate::core::encoding::Decoded;
 use crate::core::string_to_sign::ALGORITHM;
 use crate::core::time::SigningTime;
-
-/// Where the signature came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SignatureLocation {
-    /// The `Authorization` header.
-    Header,
-    /// The `X-Amz-*` query parameters of a presigned URL.
-    Query {
-        /// `X-Amz-Expires`, in seconds.
-        expires: u64,
-    },
-}
+use crate::sign::SignatureLocation;
 
 /// The parsed claims of a signed request.
 #[derive(Debug)]

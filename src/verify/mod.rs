@@ -24,7 +24,7 @@ use crate::core::signing_key::SigningKeyCache;
 use crate::core::string_to_sign::StringToSign;
 use crate::core::time::SigningTime;
 
-pub use claims::SignatureLocation;
+pub use crate::sign::SignatureLocation;
 pub use error::VerifyError;
 
 /// Finds the credentials behind an access key id: what the server knows.

@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use sigv4::{Credentials, Region, Service, SessionTokenMode, Signer, SigningSettings, UriEncoding};
+
 /// The `aws-signing-test-suite/v4` folder inside the `aws-sigv4` crate that
 /// cargo downloaded, found through `cargo metadata` (no copy is kept here).
 pub fn suite_dir() -> PathBuf {
@@ -106,5 +108,33 @@ impl Context {
             omit_session_token: c["omit_session_token"].as_bool().unwrap_or(false),
             expiration_in_seconds: c["expiration_in_seconds"].as_u64().unwrap_or(3600),
         }
+    }
+}
+
+/// The signer `context.json` asks for (see tests/aws_suite.rs for the
+/// mapping).
+pub fn signer_for(ctx: &Context) -> Signer {
+    let settings = SigningSettings::default()
+        .with_uri_encoding(UriEncoding::Single)
+        .with_path_normalization(ctx.normalize)
+        .with_content_sha256_header(ctx.sign_body)
+        .with_session_token_mode(if ctx.omit_session_token {
+            SessionTokenMode::AddedAfterSigning
+        } else {
+            SessionTokenMode::Signed
+        });
+    Signer::new(
+        Region::new(&ctx.region).unwrap(),
+        Service::new(&ctx.service).unwrap(),
+    )
+    .with_settings(settings)
+}
+
+/// The credentials of `context.json`.
+pub fn credentials_for(ctx: &Context) -> Credentials {
+    let creds = Credentials::new(&ctx.access_key_id, &ctx.secret_access_key).unwrap();
+    match &ctx.session_token {
+        Some(token) => creds.with_session_token(token).unwrap(),
+        None => creds,
     }
 }

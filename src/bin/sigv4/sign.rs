@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use clap::Args;
 use sigv4::{
-    Payload, Region, Service, SessionTokenMode, Signer, SigningError, SigningSettings, SigningTime,
-    MAX_PRESIGN_EXPIRY,
+    Payload, Region, Service, SessionTokenMode, SignatureLocation, Signer, SigningError,
+    SigningSettings, SigningTime, MAX_PRESIGN_EXPIRY,
 };
 
 use crate::common::{self, CliError, UriEncodingArg};
@@ -139,7 +139,13 @@ pub fn run(args: &SignArgs) -> Result<(), CliError> {
 
     if args.explain {
         let explanation = signer
-            .explain(&request, payload, &credentials, time, expiry)
+            .explain(
+                &request,
+                payload,
+                &credentials,
+                time,
+                expiry.map_or(SignatureLocation::Header, SignatureLocation::presigned),
+            )
             .map_err(signing_error)?;
         // `Display` redacts the session token; the secret is never in it.
         // A closed stderr is no reason to withhold the signed request.

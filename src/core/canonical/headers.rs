@@ -75,6 +75,14 @@ fn position(entry: u32) -> usize {
 /// Validates names and values, then sorts positions by lowercase name,
 /// keeping the original order among equal names.
 pub(crate) fn sort(headers: &[Header<'_>]) -> Result<Order, SigningError> {
+    let lowercase = check(headers)?;
+    Ok(sort_valid(headers, lowercase))
+}
+
+/// Checks that every name is a token and no value holds CR, LF or NUL, and
+/// that there are fewer than 2^31 headers; says whether every name is
+/// already lowercase.
+pub(crate) fn check(headers: &[Header<'_>]) -> Result<bool, SigningError> {
     for (name, value) in headers {
         if !is_token(name.as_bytes()) {
             return Err(SigningError::InvalidHeaderName {
@@ -90,10 +98,9 @@ pub(crate) fn sort(headers: &[Header<'_>]) -> Result<Order, SigningError> {
     if headers.len() >= GROUP_START as usize {
         return Err(SigningError::TooManyHeaders);
     }
-    let lowercase = headers
+    Ok(headers
         .iter()
-        .all(|(name, _)| !name.bytes().any(|b| b.is_ascii_uppercase()));
-    Ok(sort_valid(headers, lowercase))
+        .all(|(name, _)| !name.bytes().any(|b| b.is_ascii_uppercase())))
 }
 
 /// Sorts headers already known to be valid: names that are tokens (all

@@ -102,11 +102,7 @@ impl<'a> CanonicalRequest<'a> {
         headers: &'a [Header<'a>],
         payload_hash: &'a PayloadHash,
     ) -> Result<Self, SigningError> {
-        if !is_token(method.as_bytes()) {
-            return Err(SigningError::InvalidMethod {
-                method: method.chars().take(64).collect(),
-            });
-        }
+        check_method(method)?;
         Ok(Self {
             method,
             path,
@@ -120,14 +116,16 @@ impl<'a> CanonicalRequest<'a> {
         })
     }
 
-    /// For parts taken from `http` types, which have already checked what
-    /// [`CanonicalRequest::new`] checks: the method and header names are
-    /// tokens, names are lowercase, and values hold no CR, LF or NUL.
-    pub(crate) fn from_valid_parts(
+    /// For parts already checked as [`CanonicalRequest::new`] checks them
+    /// (the signer checks a view's method and headers with
+    /// [`check_method`] and [`check_headers`], and writes its own headers
+    /// valid); `lowercase` says whether every name is.
+    pub(crate) fn from_checked_parts(
         method: &'a str,
         path: &'a str,
         query: &'a str,
         headers: &'a [Header<'a>],
+        lowercase: bool,
         payload_hash: &'a PayloadHash,
     ) -> Self {
         Self {
@@ -136,7 +134,7 @@ impl<'a> CanonicalRequest<'a> {
             query: query.as_bytes(),
             own_params: &[],
             headers,
-            order: headers::sort_valid(headers, true),
+            order: headers::sort_valid(headers, lowercase),
             payload_hash,
             uri_encoding: UriEncoding::Double,
             normalize_path: true,
@@ -283,6 +281,23 @@ impl fmt::Debug for CanonicalRequest<'_> {
             .field("normalize_path", &self.normalize_path)
             .finish()
     }
+}
+
+/// A method must be an HTTP token.
+pub(crate) fn check_method(method: &str) -> Result<(), SigningError> {
+    if is_token(method.as_bytes()) {
+        Ok(())
+    } else {
+        Err(SigningError::InvalidMethod {
+            method: method.chars().take(64).collect(),
+        })
+    }
+}
+
+/// Header names must be tokens and values free of CR, LF and NUL; says
+/// whether every name is lowercase already.
+pub(crate) fn check_headers(headers: &[Header<'_>]) -> Result<bool, SigningError> {
+    headers::check(headers)
 }
 
 /// Bytes `8 * index ..` of `bytes` as a big-endian word, zero-padded: for

@@ -1,0 +1,352 @@
+//! Signing without `http`: `Signer::sign_view` and `presign_view` over a
+//! `RequestView`. The official suite through views whose header names keep
+//! the case the suite writes them in; agreement with the `http::Request`
+//! methods (which are built on the view); what the instructions say to add
+//! and remove; and the checks a view's parts go through.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{cases, credentials_for, signer_for, Context};
+use sigv4::{
+    raw, Credentials, Payload, RequestView, Signer, SigningError, SigningSettings, SigningTime,
+};
+
+fn time() -> SigningTime {
+    SigningTime::parse("20150830T123600Z").unwrap()
+}
+
+fn creds(token: bool) -> Credentials {
+    let c = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY").unwrap();
+    if token {
+        c.with_session_token("FwoGZXIvYXdzEXAMPLE/+=token").unwrap()
+    } else {
+        c
+    }
+}
+
+/// The header lines of a suite `request.txt` as written: names in their
+/// case, continuation lines folded into the value before them.
+fn suite_headers(raw_request: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let text = String::from_utf8_lossy(raw_request);
+    let mut headers: Vec<(String, Vec<u8>)> = Vec::new();
+    for line in text.split('\n').skip(1) {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            let (_, value) = headers.last_mut().expect("a header before");
+            value.push(b' ');
+            value.extend_from_slice(line.trim().as_bytes());
+            continue;
+        }
+        let (name, value) = line.split_once(':').expect("Name:value");
+        headers.push((name.to_owned(), value.as_bytes().to_vec()));
+    }
+    headers
+}
+
+/// Every CRT case of the suite, in header and query mode, signed through a
+/// view with the suite's own header-name case: the suite's signatures.
+#[test]
+fn the_suite_through_views() {
+    let mut checked = 0;
+    for case in cases() {
+        let (Some(context), Some(expected)) = (case.context(), case.text("header-signature.txt"))
+        else {
+            continue;
+        };
+        let ctx = Context::from_json(&context);
+        let raw_request = case.read("request.txt").unwrap();
+        let parsed = raw::parse_request(&raw_request).unwrap();
+        let headers = suite_headers(&raw_request);
+        let headers: Vec<(&str, &[u8])> = headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_slice()))
+            .collect();
+        let view = RequestView::new(
+            parsed.method().as_str(),
+            parsed.uri().path(),
+            parsed.uri().query().unwrap_or(""),
+            &headers,
+        );
+        let signer = signer_for(&ctx);
+        let creds = credentials_for(&ctx);
+        let time = SigningTime::parse(&ctx.timestamp).unwrap();
+        let body = Payload::Bytes(parsed.body());
+
+        let signed = signer
+            .sign_view(&view, body, &creds, time)
+            .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        assert_eq!(
+            signed.signature().to_string(),
+            expected.trim(),
+            "{}",
+            case.name
+        );
+
+        let expires = Duration::from_secs(ctx.expiration_in_seconds);
+        let presigned = signer
+            .presign_view(&view, body, &creds, time, expires)
+            .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        let expected = case.text("query-signature.txt").unwrap();
+        assert_eq!(
+            presigned.signature().to_string(),
+            expected.trim(),
+            "{}",
+            case.name
+        );
+        checked += 2;
+    }
+    assert_eq!(checked, 76);
+}
+
+/// Applies header instructions to an `http::Request` by their own words.
+fn apply(request: &mut http::Request<Vec<u8>>, instructions: &sigv4::SigningInstructions<'_>) {
+    for name in instructions.replaced_headers() {
+        request.headers_mut().remove(name);
+    }
+    for (name, value) in instructions.headers() {
+        request
+            .headers_mut()
+            .append(name, http::HeaderValue::from_bytes(value).unwrap());
+    }
+}
+
+fn http_view<'a>(
+    request: &'a http::Request<Vec<u8>>,
+    headers: &'a [(&'a str, &'a [u8])],
+) -> RequestView<'a> {
+    let uri = request.uri();
+    let view = RequestView::new(
+        request.method().as_str(),
+        uri.path(),
+        uri.query().unwrap_or(""),
+        headers,
+    );
+    match uri.authority() {
+        Some(authority) => view.with_uri_authority(uri.scheme_str(), authority.as_str()),
+        None => view,
+    }
+}
+
+/// The view, its instructions applied, gives the request the
+/// `http::Request` method gives, for every setting that changes what is
+/// added; header names in any case sign alike.
+#[test]
+fn views_agree_with_the_http_methods() {
+    let requests = [
+        http::Request::post("https://db.example.com:8182/sparql?b=2&a=1")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-amz-meta-a", "  x   y ")
+            .body(b"query=ASK%20%7B%7D".to_vec())
+            .unwrap(),
+        http::Request::get("https://db.example.com/status")
+            .header("host", "db.example.com")
+            .header("x-amz-date", "19990101T000000Z")
+            .header("authorization", "stale")
+            .header("x-amz-security-token", "stale")
+            .body(Vec::new())
+            .unwrap(),
+        http::Request::get("wss://db.example.com:8182/gremlin")
+            .header("upgrade", "websocket")
+            .body(Vec::new())
+            .unwrap(),
+    ];
+    for settings in [
+        SigningSettings::default(),
+        SigningSettings::s3(),
+        SigningSettings::default()
+            .with_session_token_mode(sigv4::SessionTokenMode::AddedAfterSigning),
+    ] {
+        let signer = Signer::neptune("us-east-1")
+            .unwrap()
+            .with_settings(settings);
+        for token in [false, true] {
+            let creds = creds(token);
+            for request in &requests {
+                let mut by_http = request.clone();
+                let signature = signer.sign(&mut by_http, &creds, time()).unwrap();
+
+                // Names as a client might write them.
+                let names: Vec<String> = request
+                    .headers()
+                    .keys()
+                    .map(|n| n.as_str().to_ascii_uppercase())
+                    .collect();
+                let headers: Vec<(&str, &[u8])> = names
+                    .iter()
+                    .zip(request.headers().values())
+                    .map(|(n, v)| (n.as_str(), v.as_bytes()))
+                    .collect();
+                let view = http_view(request, &headers);
+                let instructions = signer
+                    .sign_view(&view, Payload::Bytes(request.body()), &creds, time())
+                    .unwrap();
+                assert_eq!(instructions.signature(), signature);
+                let mut by_view = request.clone();
+                apply(&mut by_view, &instructions);
+                assert_eq!(by_view.headers(), by_http.headers(), "{request:?}");
+
+                let mut presigned = request.clone();
+                let expires = Duration::from_secs(900);
+                let signature = signer
+                    .presign(&mut presigned, &creds, time(), expires)
+                    .unwrap();
+                let instructions = signer
+                    .presign_view(
+                        &view,
+                        Payload::Bytes(request.body()),
+                        &creds,
+                        time(),
+                        expires,
+                    )
+                    .unwrap();
+                assert_eq!(instructions.signature(), signature);
+                assert_eq!(
+                    instructions.path_and_query(),
+                    presigned.uri().path_and_query().unwrap().as_str()
+                );
+                assert_eq!(instructions.host(), view.host_to_add());
+            }
+        }
+    }
+}
+
+/// What the instructions hold, named.
+#[test]
+fn instructions_name_what_to_add() {
+    let signer = Signer::neptune("us-east-1")
+        .unwrap()
+        .with_settings(SigningSettings::default().with_content_sha256_header(true));
+    let view = RequestView::new("GET", "/status", "", &[])
+        .with_uri_authority(Some("https"), "db.example.com:8182");
+    let creds = creds(true);
+    let i = signer
+        .sign_view(&view, Payload::Bytes(b""), &creds, time())
+        .unwrap();
+    let names: Vec<&str> = i.headers().map(|(name, _)| name).collect();
+    assert_eq!(
+        names,
+        [
+            "host",
+            "x-amz-date",
+            "x-amz-security-token",
+            "x-amz-content-sha256",
+            "authorization"
+        ]
+    );
+    assert_eq!(i.host(), Some("db.example.com:8182"));
+    assert_eq!(i.amz_date(), "20150830T123600Z");
+    assert_eq!(i.security_token(), Some("FwoGZXIvYXdzEXAMPLE/+=token"));
+    assert_eq!(
+        i.content_sha256().unwrap().as_str(),
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
+    assert!(i.authorization().starts_with(
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/neptune-db/aws4_request, \
+         SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature="
+    ));
+    assert!(i.authorization().ends_with(&i.signature().to_string()));
+    let replaced: Vec<&str> = i.replaced_headers().collect();
+    assert_eq!(
+        replaced,
+        [
+            "authorization",
+            "x-amz-date",
+            "x-amz-security-token",
+            "x-amz-content-sha256"
+        ]
+    );
+    // `Debug` shows neither the token nor the signature.
+    let shown = format!("{i:?}");
+    assert!(!shown.contains("FwoG"), "{shown}");
+    assert!(!shown.contains(&i.signature().to_string()), "{shown}");
+
+    let p = signer
+        .presign_view(
+            &view,
+            Payload::Bytes(b""),
+            &creds,
+            time(),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+    let keys: Vec<&str> = p.params().map(|(key, _)| key).collect();
+    assert_eq!(
+        keys,
+        [
+            "X-Amz-Algorithm",
+            "X-Amz-Credential",
+            "X-Amz-Date",
+            "X-Amz-Expires",
+            "X-Amz-Security-Token",
+            "X-Amz-SignedHeaders",
+            "X-Amz-Signature"
+        ]
+    );
+    let value = |key: &str| p.params().find(|(k, _)| *k == key).unwrap().1.to_owned();
+    assert_eq!(
+        value("X-Amz-Credential"),
+        "AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fneptune-db%2Faws4_request"
+    );
+    assert_eq!(
+        value("X-Amz-Security-Token"),
+        "FwoGZXIvYXdzEXAMPLE%2F%2B%3Dtoken"
+    );
+    assert_eq!(value("X-Amz-Signature"), p.signature().to_string());
+    let shown = format!("{p:?}");
+    assert!(!shown.contains("FwoG"), "{shown}");
+    assert!(!shown.contains(&p.signature().to_string()), "{shown}");
+    assert!(shown.contains("\"/status\""), "{shown}");
+    assert!(p.query().starts_with("X-Amz-Algorithm=AWS4-HMAC-SHA256&"));
+    assert!(p.path_and_query().starts_with("/status?X-Amz-Algorithm="));
+}
+
+/// A view's parts are checked as `CanonicalRequest::new` checks them.
+#[test]
+fn views_are_checked() {
+    let signer = Signer::neptune("us-east-1").unwrap();
+    let creds = creds(false);
+    let sign = |view: RequestView<'_>| {
+        signer
+            .sign_view(&view, Payload::Bytes(b""), &creds, time())
+            .map(|i| i.signature())
+    };
+    let host = [("Host", &b"h"[..])];
+    assert!(sign(RequestView::new("GET", "/", "", &host)).is_ok());
+    assert!(matches!(
+        sign(RequestView::new("GET /", "/", "", &host)),
+        Err(SigningError::InvalidMethod { .. })
+    ));
+    for bad in [
+        [("Host", &b"h"[..]), ("Bad Name", b"v")],
+        [("Host", &b"h"[..]), ("", b"v")],
+    ] {
+        assert!(matches!(
+            sign(RequestView::new("GET", "/", "", &bad)),
+            Err(SigningError::InvalidHeaderName { .. })
+        ));
+    }
+    let split = [("Host", &b"h"[..]), ("X", b"a\r\nInjected: yes")];
+    assert!(matches!(
+        sign(RequestView::new("GET", "/", "", &split)),
+        Err(SigningError::InvalidHeaderValue { .. })
+    ));
+    assert_eq!(
+        sign(RequestView::new("GET", "/", "", &[])),
+        Err(SigningError::MissingHost)
+    );
+    // Stale signer-owned headers, in any case, are never signed.
+    let stale = [
+        ("Host", &b"h"[..]),
+        ("X-AMZ-DATE", b"19990101T000000Z"),
+        ("Authorization", b"old"),
+    ];
+    assert_eq!(
+        sign(RequestView::new("GET", "/", "", &stale)),
+        sign(RequestView::new("GET", "/", "", &host))
+    );
+}
