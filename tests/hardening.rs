@@ -105,8 +105,7 @@ fn verifier(known: Credentials, s3: bool) -> Verifier<Lookup> {
     )
     .unwrap();
     if s3 {
-        v.with_uri_encoding(UriEncoding::Single)
-            .with_path_normalization(false)
+        v.with_settings(SigningSettings::s3())
     } else {
         v
     }
@@ -507,7 +506,7 @@ fn canonical_path(path: &str, encoding: UriEncoding) -> String {
     let p = payload();
     let c = CanonicalRequest::new("GET", path, "", &[], &p)
         .unwrap()
-        .with_uri_encoding(encoding);
+        .with_settings(&SigningSettings::default().with_uri_encoding(encoding));
     lines(&c)[1].clone()
 }
 
@@ -698,8 +697,11 @@ proptest! {
                     &p,
                 )
                 .unwrap()
-                .with_uri_encoding(encoding)
-                .with_path_normalization(normalize);
+                .with_settings(
+                    &SigningSettings::default()
+                        .with_uri_encoding(encoding)
+                        .with_path_normalization(normalize),
+                );
                 prop_assert_eq!(c.hash(), <[u8; 32]>::from(Sha256::digest(c.to_bytes())));
             }
         }

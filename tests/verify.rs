@@ -679,3 +679,97 @@ fn bounds_the_headers_a_request_may_carry() {
         "RequestHeaderSectionTooLarge"
     );
 }
+
+/// With `SessionTokenMode::AddedAfterSigning` (the verifier's settings,
+/// as the signer's), the token travels unsigned, header or query, and is
+/// still checked: missing, wrong or unknown tokens are refused.
+#[test]
+fn a_token_added_after_signing_is_checked_not_signed() {
+    use sigv4::{SessionTokenMode, SigningSettings};
+    let settings =
+        SigningSettings::default().with_session_token_mode(SessionTokenMode::AddedAfterSigning);
+    let signer = Signer::neptune("us-east-1")
+        .unwrap()
+        .with_settings(settings.clone());
+    let v = verifier(creds(true)).with_settings(settings);
+    for presign in [false, true] {
+        let mut request = sparql_post();
+        if presign {
+            signer
+                .presign(&mut request, &creds(true), time(), Duration::from_secs(60))
+                .unwrap();
+        } else {
+            signer.sign(&mut request, &creds(true), time()).unwrap();
+            let auth = request.headers()["authorization"].to_str().unwrap();
+            assert!(!auth.contains("x-amz-security-token"), "{auth}");
+        }
+        v.verify(&request, time())
+            .unwrap_or_else(|e| panic!("presign {presign}: {e}"));
+        // The default verifier wants the token signed.
+        assert!(verifier(creds(true)).verify(&request, time()).is_err());
+
+        let mut wrong = request.clone();
+        let mut missing = request.clone();
+        if presign {
+            let query = request.uri().query().unwrap();
+            let without: Vec<&str> = query
+                .split('&')
+                .filter(|p| !p.starts_with("X-Amz-Security-Token="))
+                .collect();
+            let base = format!("https://db.example.com:8182/sparql?{}", without.join("&"));
+            *missing.uri_mut() = base.parse().unwrap();
+            *wrong.uri_mut() = format!("{base}&X-Amz-Security-Token=other")
+                .parse()
+                .unwrap();
+        } else {
+            missing.headers_mut().remove("x-amz-security-token");
+            wrong
+                .headers_mut()
+                .insert("x-amz-security-token", "other".parse().unwrap());
+        }
+        assert_eq!(
+            v.verify(&missing, time()).unwrap_err(),
+            VerifyError::MissingSessionToken
+        );
+        assert_eq!(
+            v.verify(&wrong, time()).unwrap_err(),
+            VerifyError::InvalidSessionToken
+        );
+        // Credentials without a token: a presented one is refused.
+        let plain = verifier(creds(false)).with_settings(
+            SigningSettings::default().with_session_token_mode(SessionTokenMode::AddedAfterSigning),
+        );
+        assert_eq!(
+            plain.verify(&request, time()).unwrap_err(),
+            VerifyError::InvalidSessionToken
+        );
+    }
+}
+
+/// An excluded `x-amz-*` header (the verifier's settings, as the
+/// signer's) may be present unsigned.
+#[test]
+fn excluded_headers_may_go_unsigned() {
+    use sigv4::{ExcludedHeaders, SigningSettings};
+    let settings = SigningSettings::default()
+        .with_excluded_headers(ExcludedHeaders::default().with("x-amz-trace-hop"));
+    let mut request = sparql_post();
+    request
+        .headers_mut()
+        .insert("x-amz-trace-hop", "3".parse().unwrap());
+    Signer::neptune("us-east-1")
+        .unwrap()
+        .with_settings(settings.clone())
+        .sign(&mut request, &creds(false), time())
+        .unwrap();
+    verifier(creds(false))
+        .with_settings(settings)
+        .verify(&request, time())
+        .unwrap();
+    assert_eq!(
+        verifier(creds(false)).verify(&request, time()).unwrap_err(),
+        VerifyError::UnsignedHeader {
+            name: "x-amz-trace-hop".into()
+        }
+    );
+}

@@ -100,6 +100,19 @@ fn word_has_byte(word: &[u8; 8], needle: u8) -> bool {
     x.wrapping_sub(ONES) & !x & HIGHS != 0
 }
 
+/// Whether `bytes` holds CR, LF or NUL, which no header value may: eight
+/// bytes at a time. The same as
+/// `bytes.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0))`
+/// (`tests::line_breaks_found_like_a_plain_scan`).
+#[inline]
+pub(crate) fn has_line_break_or_nul(bytes: &[u8]) -> bool {
+    let (words, rest) = bytes.as_chunks::<8>();
+    words
+        .iter()
+        .any(|w| word_has_byte(w, b'\r') || word_has_byte(w, b'\n') || word_has_byte(w, 0))
+        || rest.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0))
+}
+
 /// Position of the first `needle` in `bytes`, eight bytes at a time (the
 /// session token in a presigned query is hundreds of bytes long).
 #[inline]
@@ -415,6 +428,20 @@ mod tests {
                     w[at] = near;
                     assert_eq!(find_byte(&w, b'&'), None, "{len} {at} {near}");
                     assert!(!contains_byte(&w, b'&'), "{len} {at} {near}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn line_breaks_found_like_a_plain_scan() {
+        for len in 0..24 {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut v = vec![b'a'; len];
+                    v[at] = b;
+                    let plain = v.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0));
+                    assert_eq!(has_line_break_or_nul(&v), plain, "{v:?}");
                 }
             }
         }

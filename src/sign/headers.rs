@@ -8,7 +8,7 @@ use http::Request;
 
 use super::view::{RequestView, SigningInstructions};
 use super::{check_expiry, Explanation, Signer};
-use crate::core::canonical::{check_headers, check_method, CanonicalRequest, Header};
+use crate::core::canonical::{CanonicalRequest, Header};
 use crate::core::credentials::{Credentials, CredentialsRef};
 use crate::core::encoding::Sink;
 use crate::core::error::SigningError;
@@ -51,15 +51,14 @@ fn with_canonical<R>(
     f: impl FnOnce(&CanonicalRequest<'_>) -> R,
 ) -> Result<R, SigningError> {
     let settings = &signer.settings;
-    check_method(view.method)?;
-    let lowercase = check_headers(view.headers)?;
+    let lowercase = view.check()?;
     let token = credentials
         .session_token()
         .filter(|_| settings.session_token == SessionTokenMode::Signed);
 
     let mut headers: InlineVec<Header<'_>, 32> = InlineVec::new();
     let mut from_header = None;
-    for &(name, value) in view.headers {
+    for (name, value) in view.headers.iter() {
         // Headers the signer owns are replaced, never signed as found.
         let excluded = if lowercase {
             settings.excluded_headers.contains_lowercase(name)
@@ -253,34 +252,12 @@ pub(super) fn sign<B>(
     time: &SigningTime,
 ) -> Result<Signature, SigningError> {
     let prepared = {
-        let mut headers = InlineVec::new();
-        let view = http_view(request, &mut headers);
+        let view = RequestView::of_http(request);
         let instructions = instructions(signer, &view, payload, credentials, time)?;
         PreparedHeaders::new(instructions, credentials)?
     };
     // Every fallible step is done: from here on the request changes.
     Ok(prepared.apply(request))
-}
-
-/// A view of an `http::Request`, its headers listed into `headers`.
-pub(super) fn http_view<'r, B>(
-    request: &'r Request<B>,
-    headers: &'r mut InlineVec<Header<'r>, 32>,
-) -> RequestView<'r> {
-    for (name, value) in request.headers() {
-        headers.push((name.as_str(), value.as_bytes()));
-    }
-    let uri = request.uri();
-    let view = RequestView::new(
-        request.method().as_str(),
-        uri.path(),
-        uri.query().unwrap_or(""),
-        headers.as_slice(),
-    );
-    match uri.authority() {
-        Some(authority) => view.with_uri_authority(uri.scheme_str(), authority.as_str()),
-        None => view,
-    }
 }
 
 /// Header values that repeat from one signature to the next on a thread:

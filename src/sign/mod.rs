@@ -17,7 +17,6 @@ use http::Request;
 use crate::core::canonical::CanonicalRequest;
 use crate::core::credentials::Credentials;
 use crate::core::error::{InvalidInput, SigningError};
-use crate::core::inline_vec::InlineVec;
 use crate::core::payload::{Payload, PayloadHash};
 use crate::core::scope::{scope_tail, CredentialScope, Region, Service};
 use crate::core::settings::SigningSettings;
@@ -299,8 +298,7 @@ impl Signer {
         location: SignatureLocation,
     ) -> Result<Explanation, SigningError> {
         let payload = payload.hash()?;
-        let mut headers = InlineVec::new();
-        let view = headers::http_view(request, &mut headers);
+        let view = RequestView::of_http(request);
         match location {
             SignatureLocation::Header => {
                 headers::explain(self, &view, &payload, credentials, &time)

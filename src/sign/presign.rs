@@ -10,10 +10,10 @@ use http::uri::PathAndQuery;
 use http::{Request, Uri};
 use zeroize::Zeroizing;
 
-use super::headers::{http_view, X_AMZ_SECURITY_TOKEN};
+use super::headers::X_AMZ_SECURITY_TOKEN;
 use super::view::{PresignInstructions, RequestView};
 use super::{check_expiry, Explanation, Signer, MAX_PRESIGN_EXPIRY};
-use crate::core::canonical::{check_headers, check_method, CanonicalRequest, Header, OwnParam};
+use crate::core::canonical::{CanonicalRequest, Header, OwnParam};
 use crate::core::credentials::{Credentials, CredentialsRef};
 use crate::core::encoding::{write_encoded, Sink};
 use crate::core::error::{InvalidInput, SigningError};
@@ -107,12 +107,11 @@ impl<'a> Presign<'a> {
             seconds,
         } = *self;
         let settings = &signer.settings;
-        check_method(view.method)?;
-        let lowercase = check_headers(view.headers)?;
+        let lowercase = view.check()?;
 
         let mut headers: InlineVec<Header<'_>, 32> = InlineVec::new();
         let mut from_header = None;
-        for &(name, value) in view.headers {
+        for (name, value) in view.headers.iter() {
             let excluded = if lowercase {
                 settings.excluded_headers.contains_lowercase(name)
             } else {
@@ -354,8 +353,7 @@ pub(super) fn presign<B>(
     expires_in: Duration,
 ) -> Result<Signature, SigningError> {
     let (uri, host, signature) = {
-        let mut headers = InlineVec::new();
-        let view = http_view(request, &mut headers);
+        let view = RequestView::of_http(request);
         let instructions = instructions(signer, &view, payload, credentials, time, expires_in)?;
         let invalid = |e: &dyn std::fmt::Display| SigningError::InvalidUri {
             reason: e.to_string(),

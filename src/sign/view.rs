@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use crate::core::canonical::Header;
+use crate::core::canonical::{check_headers, check_method, Header};
 use crate::core::error::SigningError;
 use crate::core::payload::PayloadHash;
 use crate::core::signature::Signature;
@@ -82,10 +82,60 @@ pub struct RequestView<'a> {
     pub(crate) method: &'a str,
     pub(crate) path: &'a str,
     pub(crate) query: &'a str,
-    pub(crate) headers: &'a [Header<'a>],
+    pub(crate) headers: ViewHeaders<'a>,
     /// The `host` value the request target names, for a request without
     /// a `host` header.
     pub(crate) uri_host: Option<&'a str>,
+}
+
+/// A view's headers: pairs a caller listed, or an `http::HeaderMap` read
+/// in place (no list is built for an `http::Request`). A map's names and
+/// values were checked by `http`'s constructors as signing checks them
+/// (names are lowercase tokens, values free of CR, LF and NUL): that
+/// guarantee travels with the variant, so the checks are not run twice.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ViewHeaders<'a> {
+    Pairs(&'a [Header<'a>]),
+    Http(&'a http::HeaderMap),
+}
+
+impl<'a> ViewHeaders<'a> {
+    /// Every header, in order, as `(name, value)`.
+    pub(crate) fn iter(self) -> HeaderPairs<'a> {
+        match self {
+            Self::Pairs(pairs) => HeaderPairs::Pairs(pairs.iter()),
+            Self::Http(map) => HeaderPairs::Http(map.iter()),
+        }
+    }
+
+    fn has_host(self) -> bool {
+        match self {
+            Self::Pairs(pairs) => pairs
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case("host")),
+            Self::Http(map) => map.contains_key(http::header::HOST),
+        }
+    }
+}
+
+/// The iterator of [`ViewHeaders::iter`].
+pub(crate) enum HeaderPairs<'a> {
+    Pairs(core::slice::Iter<'a, Header<'a>>),
+    Http(http::header::Iter<'a, http::HeaderValue>),
+}
+
+impl<'a> Iterator for HeaderPairs<'a> {
+    type Item = Header<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Header<'a>> {
+        match self {
+            Self::Pairs(pairs) => pairs.next().copied(),
+            Self::Http(map) => map
+                .next()
+                .map(|(name, value)| (name.as_str(), value.as_bytes())),
+        }
+    }
 }
 
 impl<'a> RequestView<'a> {
@@ -98,8 +148,37 @@ impl<'a> RequestView<'a> {
             method,
             path,
             query,
-            headers,
+            headers: ViewHeaders::Pairs(headers),
             uri_host: None,
+        }
+    }
+
+    /// A view of an `http::Request`, its header map read in place.
+    pub(crate) fn of_http<B>(request: &'a http::Request<B>) -> Self {
+        let uri = request.uri();
+        let view = Self {
+            method: request.method().as_str(),
+            path: uri.path(),
+            query: uri.query().unwrap_or(""),
+            headers: ViewHeaders::Http(request.headers()),
+            uri_host: None,
+        };
+        match uri.authority() {
+            Some(authority) => view.with_uri_authority(uri.scheme_str(), authority.as_str()),
+            None => view,
+        }
+    }
+
+    /// Checks the method and the headers as
+    /// [`CanonicalRequest::new`](crate::CanonicalRequest::new) does, unless
+    /// `http` did; says whether every header name is lowercase.
+    pub(crate) fn check(&self) -> Result<bool, SigningError> {
+        match self.headers {
+            ViewHeaders::Http(_) => Ok(true),
+            ViewHeaders::Pairs(pairs) => {
+                check_method(self.method)?;
+                check_headers(pairs)
+            }
         }
     }
 
@@ -144,9 +223,7 @@ impl<'a> RequestView<'a> {
     }
 
     fn has_host_header(&self) -> bool {
-        self.headers
-            .iter()
-            .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+        self.headers.has_host()
     }
 }
 

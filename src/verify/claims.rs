@@ -155,7 +155,13 @@ fn query_params(query: &str) -> impl Iterator<Item = (&str, Cow<'_, str>, &str)>
     })
 }
 
-pub(crate) fn parse<B>(request: &Request<B>) -> Result<Claims<'_>, VerifyError> {
+/// The claims of `request`. `token_signed` says whether a presigned URL's
+/// `X-Amz-Security-Token` is part of what was signed (it is not when the
+/// token is added after signing).
+pub(crate) fn parse<B>(
+    request: &Request<B>,
+    token_signed: bool,
+) -> Result<Claims<'_>, VerifyError> {
     let mut authorization = request.headers().get_all(AUTHORIZATION).iter();
     let header = authorization.next();
     if authorization.next().is_some() {
@@ -168,7 +174,7 @@ pub(crate) fn parse<B>(request: &Request<B>) -> Result<Claims<'_>, VerifyError> 
     match (header, presigned) {
         (Some(_), true) => Err(VerifyError::MultipleAuthMechanisms),
         (Some(value), false) => parse_header(request, value.as_bytes()),
-        (None, true) => parse_query(query),
+        (None, true) => parse_query(query, token_signed),
         (None, false) => Err(VerifyError::MissingAuthentication),
     }
 }
@@ -221,7 +227,7 @@ fn parse_header<'r, B>(
     })
 }
 
-fn parse_query(query: &str) -> Result<Claims<'_>, VerifyError> {
+fn parse_query(query: &str, token_signed: bool) -> Result<Claims<'_>, VerifyError> {
     let (mut algorithm, mut credential, mut date, mut expires) = (None, None, None, None);
     let (mut signed_headers, mut signature, mut token) = (None, None, None);
     let mut signed_query = String::with_capacity(query.len());
@@ -244,7 +250,9 @@ fn parse_query(query: &str) -> Result<Claims<'_>, VerifyError> {
                 reason: "an X-Amz-* parameter appears more than once",
             });
         }
-        if &*key != "X-Amz-Signature" {
+        let unsigned =
+            &*key == "X-Amz-Signature" || (&*key == "X-Amz-Security-Token" && !token_signed);
+        if !unsigned {
             push_segment(&mut signed_query, segment);
         }
     }
@@ -307,6 +315,10 @@ mod tests {
         format!("AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature={signature}")
     }
 
+    fn parse_signed<B>(request: &Request<B>) -> Result<Claims<'_>, VerifyError> {
+        parse(request, true)
+    }
+
     fn reason(result: Result<Claims<'_>, VerifyError>) -> &'static str {
         match result {
             Err(VerifyError::IncompleteSignature { reason }) => reason,
@@ -317,7 +329,7 @@ mod tests {
     #[test]
     fn parses_authorization_header() {
         let r = req(&header(SIG), "20150830T123600Z");
-        let c = parse(&r).unwrap();
+        let c = parse(&r, true).unwrap();
         assert_eq!(c.access_key_id, "AKID");
         assert_eq!(c.scope_date, "20150830");
         assert_eq!(c.region, "us-east-1");
@@ -334,7 +346,7 @@ mod tests {
     fn strips_optional_whitespace() {
         let padded = format!(" \t{} \t", header(SIG).replace(", ", " ,\t "));
         let r = req(&padded, " 20150830T123600Z ");
-        let c = parse(&r).unwrap();
+        let c = parse(&r, true).unwrap();
         assert_eq!(c.signature, SIG);
         assert_eq!(c.signed_headers, "host;x-amz-date");
         assert_eq!(c.time.amz_date(), "20150830T123600Z");
@@ -349,16 +361,16 @@ mod tests {
             (header(SIG), "yesterday"),
         ] {
             assert!(matches!(
-                parse(&req(&auth, date)),
+                parse_signed(&req(&auth, date)),
                 Err(VerifyError::IncompleteSignature { .. })
             ), "{auth}");
         }
         assert!(matches!(
-            parse(&req("AWS4-HMAC-SHA512 Credential=x", "20150830T123600Z")),
+            parse_signed(&req("AWS4-HMAC-SHA512 Credential=x", "20150830T123600Z")),
             Err(VerifyError::UnsupportedAlgorithm)
         ));
         assert!(matches!(
-            parse(&Request::get("/").body(()).unwrap()),
+            parse(&Request::get("/").body(()).unwrap(), true),
             Err(VerifyError::MissingAuthentication)
         ));
     }
@@ -404,7 +416,7 @@ mod tests {
             ),
         ] {
             assert_eq!(
-                reason(parse(&req(&auth, "20150830T123600Z"))),
+                reason(parse_signed(&req(&auth, "20150830T123600Z"))),
                 expected,
                 "{auth}"
             );
@@ -414,7 +426,7 @@ mod tests {
         two.headers_mut()
             .append("authorization", header(SIG).parse().unwrap());
         assert_eq!(
-            reason(parse(&two)),
+            reason(parse(&two, true)),
             "the request has more than one authorization header"
         );
         let mut two_dates = req(&header(SIG), "20150830T123600Z");
@@ -422,7 +434,7 @@ mod tests {
             .headers_mut()
             .append("x-amz-date", "20150830T123601Z".parse().unwrap());
         assert_eq!(
-            reason(parse(&two_dates)),
+            reason(parse(&two_dates, true)),
             "the request has more than one x-amz-date header"
         );
 
@@ -438,7 +450,7 @@ mod tests {
                 .body(())
                 .unwrap();
             assert_eq!(
-                parse(&both).unwrap_err(),
+                parse(&both, true).unwrap_err(),
                 VerifyError::MultipleAuthMechanisms,
                 "{presign_key}"
             );
@@ -454,7 +466,7 @@ mod tests {
                 .header("date", date)
                 .body(())
                 .unwrap();
-            let c = parse(&r).unwrap();
+            let c = parse(&r, true).unwrap();
             assert_eq!(c.time.amz_date(), "20150830T123600Z", "{date}");
             assert_eq!(c.time_header, Some("date"));
         }
@@ -465,14 +477,14 @@ mod tests {
             .header("x-amz-date", "20150830T123600Z")
             .body(())
             .unwrap();
-        assert_eq!(parse(&r).unwrap().time.date(), "20150830");
+        assert_eq!(parse(&r, true).unwrap().time.date(), "20150830");
         let bad = Request::get("/")
             .header("authorization", header(SIG))
             .header("date", "30 Aug 2015")
             .body(())
             .unwrap();
         assert_eq!(
-            reason(parse(&bad)),
+            reason(parse(&bad, true)),
             "the date header is neither 20150830T123600Z nor an HTTP date"
         );
         let none = Request::get("/")
@@ -480,7 +492,7 @@ mod tests {
             .body(())
             .unwrap();
         assert_eq!(
-            reason(parse(&none)),
+            reason(parse(&none, true)),
             "the request has neither an x-amz-date nor a date header"
         );
     }
@@ -493,7 +505,7 @@ mod tests {
     fn parses_presigned_query_and_drops_only_the_signature() {
         let q = presigned("");
         let r = Request::get(format!("/?{q}")).body(()).unwrap();
-        let c = parse(&r).unwrap();
+        let c = parse(&r, true).unwrap();
         assert_eq!(c.location, SignatureLocation::Query { expires: 900 });
         assert_eq!(c.access_key_id, "AKID");
         assert_eq!(c.signature, SIG);
@@ -506,7 +518,7 @@ mod tests {
         let too_long = q.replace("X-Amz-Expires=900", "X-Amz-Expires=604801");
         let r = Request::get(format!("/?{too_long}")).body(()).unwrap();
         assert!(matches!(
-            parse(&r),
+            parse(&r, true),
             Err(VerifyError::ExpiresOutOfRange {
                 seconds: Some(604_801)
             })
@@ -525,7 +537,7 @@ mod tests {
                 .body(())
                 .unwrap();
             assert_eq!(
-                reason(parse(&r)),
+                reason(parse(&r, true)),
                 "an X-Amz-* parameter appears more than once",
                 "{extra}"
             );
@@ -534,7 +546,7 @@ mod tests {
             let q = presigned("").replace(SIG, &signature);
             let r = Request::get(format!("/?{q}")).body(()).unwrap();
             assert_eq!(
-                reason(parse(&r)),
+                reason(parse(&r, true)),
                 "the signature is not 64 lowercase hex digits"
             );
         }
@@ -544,7 +556,7 @@ mod tests {
             .body(())
             .unwrap();
         assert!(matches!(
-            parse(&r),
+            parse(&r, true),
             Err(VerifyError::IncompleteSignature { .. })
         ));
     }

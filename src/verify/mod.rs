@@ -18,7 +18,7 @@ use crate::core::credentials::Credentials;
 use crate::core::inline_vec::InlineVec;
 use crate::core::payload::{Payload, PayloadHash, UNSIGNED_PAYLOAD};
 use crate::core::scope::{CredentialScope, Region, Service};
-use crate::core::settings::UriEncoding;
+use crate::core::settings::{SessionTokenMode, SigningSettings};
 use crate::core::signature::Signature;
 use crate::core::signing_key::SigningKeyCache;
 use crate::core::string_to_sign::StringToSign;
@@ -158,8 +158,7 @@ pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;
 pub struct Verifier<L> {
     region: Region,
     service: Service,
-    uri_encoding: UriEncoding,
-    normalize_path: bool,
+    settings: SigningSettings,
     max_skew: Duration,
     max_headers: usize,
     max_header_bytes: usize,
@@ -174,8 +173,7 @@ impl<L> std::fmt::Debug for Verifier<L> {
         f.debug_struct("Verifier")
             .field("region", &self.region)
             .field("service", &self.service)
-            .field("uri_encoding", &self.uri_encoding)
-            .field("normalize_path", &self.normalize_path)
+            .field("settings", &self.settings)
             .field("max_skew", &self.max_skew)
             .field("max_headers", &self.max_headers)
             .field("max_header_bytes", &self.max_header_bytes)
@@ -191,8 +189,7 @@ impl<L: SecretLookup> Verifier<L> {
         Self {
             region,
             service,
-            uri_encoding: UriEncoding::Double,
-            normalize_path: true,
+            settings: SigningSettings::default(),
             max_skew: Duration::from_secs(300),
             max_headers: DEFAULT_MAX_HEADERS,
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
@@ -216,17 +213,28 @@ impl<L: SecretLookup> Verifier<L> {
         ))
     }
 
-    /// Sets the URI encoding clients use (default double; S3 single).
+    /// Verifies requests signed with `settings`, the ones the clients'
+    /// [`Signer`](crate::Signer)s use (default: Neptune's and every
+    /// service's but S3's; [`SigningSettings::s3`] for S3): the URI
+    /// encoding and path normalization, the session-token mode (with
+    /// [`SessionTokenMode::AddedAfterSigning`] the token is checked but not
+    /// signed), and the excluded headers (an excluded `x-amz-*` header may
+    /// be present unsigned).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sigv4::{SigningSettings, verify::Verifier, Credentials};
+    ///
+    /// let lookup = |_: &str| -> Option<Credentials> { None };
+    /// let s3 = Verifier::new("us-east-1".parse()?, "s3".parse()?, lookup)
+    ///     .with_settings(SigningSettings::s3());
+    /// # let _ = s3;
+    /// # Ok::<(), sigv4::InvalidInput>(())
+    /// ```
     #[must_use]
-    pub fn with_uri_encoding(mut self, encoding: UriEncoding) -> Self {
-        self.uri_encoding = encoding;
-        self
-    }
-
-    /// Sets whether clients normalize the path (default on; S3 off).
-    #[must_use]
-    pub fn with_path_normalization(mut self, normalize: bool) -> Self {
-        self.normalize_path = normalize;
+    pub fn with_settings(mut self, settings: SigningSettings) -> Self {
+        self.settings = settings;
         self
     }
 
@@ -297,7 +305,8 @@ impl<L: SecretLookup> Verifier<L> {
         now: SigningTime,
     ) -> Result<Verified, VerifyError> {
         self.check_header_size(request)?;
-        let claims = claims::parse(request)?;
+        let token_signed = self.settings.session_token == SessionTokenMode::Signed;
+        let claims = claims::parse(request, token_signed)?;
 
         // Scope: the date must be the request's, region and service ours.
         if claims.scope_date != claims.time.date() {
@@ -322,7 +331,7 @@ impl<L: SecretLookup> Verifier<L> {
         self.check_time(&claims, now)?;
 
         let signed: Vec<&str> = claims.signed_headers.split(';').collect();
-        check_signed_headers(request, &signed, claims.time_header)?;
+        check_signed_headers(request, &signed, claims.time_header, &self.settings)?;
 
         let credentials = self
             .lookup
@@ -330,7 +339,7 @@ impl<L: SecretLookup> Verifier<L> {
             .ok_or_else(|| VerifyError::UnknownAccessKey {
                 access_key_id: claims.access_key_id.clone(),
             })?;
-        check_session_token(request, &credentials, &claims, &signed)?;
+        check_session_token(request, &credentials, &claims, &signed, &self.settings)?;
 
         let (payload_hash, payload_check) = payload_hash(request, payload)?;
         if let PayloadCheck::Streaming(constant) = payload_check {
@@ -369,8 +378,7 @@ impl<L: SecretLookup> Verifier<L> {
         .map_err(|e| VerifyError::Malformed {
             reason: e.to_string(),
         })?
-        .with_uri_encoding(self.uri_encoding)
-        .with_path_normalization(self.normalize_path);
+        .with_settings(&self.settings);
 
         let scope = CredentialScope::new(&claims.time, &self.region, &self.service);
         let string_to_sign = StringToSign::new(&claims.time, scope, &canonical.hash());
@@ -465,6 +473,7 @@ fn check_signed_headers<B>(
     request: &Request<B>,
     signed: &[&str],
     time_header: Option<&'static str>,
+    settings: &SigningSettings,
 ) -> Result<(), VerifyError> {
     let well_formed = |n: &&str| {
         crate::core::canonical::is_token(n.as_bytes()) && !n.bytes().any(|b| b.is_ascii_uppercase())
@@ -482,9 +491,13 @@ fn check_signed_headers<B>(
             });
         }
     }
+    // The token, when added after signing, is checked on its own.
+    let token_unsigned = settings.session_token == SessionTokenMode::AddedAfterSigning;
     for name in request.headers().keys() {
         let name = name.as_str();
-        if name.starts_with("x-amz-") && !is_signed(name) {
+        let may_go_unsigned = settings.excluded_headers.contains_lowercase(name)
+            || (token_unsigned && name == "x-amz-security-token");
+        if name.starts_with("x-amz-") && !may_go_unsigned && !is_signed(name) {
             return Err(VerifyError::UnsignedHeader { name: name.into() });
         }
     }
@@ -496,11 +509,16 @@ fn check_session_token<B>(
     credentials: &Credentials,
     claims: &claims::Claims<'_>,
     signed: &[&str],
+    settings: &SigningSettings,
 ) -> Result<(), VerifyError> {
+    let must_be_signed = settings.session_token == SessionTokenMode::Signed;
     let presented: Option<&[u8]> = match claims.location {
         SignatureLocation::Header => {
             let header = request.headers().get("x-amz-security-token");
-            if header.is_some() && signed.binary_search(&"x-amz-security-token").is_err() {
+            if must_be_signed
+                && header.is_some()
+                && signed.binary_search(&"x-amz-security-token").is_err()
+            {
                 return Err(VerifyError::UnsignedHeader {
                     name: "x-amz-security-token".into(),
                 });

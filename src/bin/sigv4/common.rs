@@ -313,6 +313,24 @@ pub fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {
         .map_err(|e| CliError::failure(format!("cannot write to stdout: {e}")))
 }
 
+/// The settings `sign` and `verify` share: URI encoding, path
+/// normalization, and whether the session token is signed.
+pub fn signing_settings(
+    uri_encoding: UriEncodingArg,
+    no_normalize_path: bool,
+    omit_session_token: bool,
+) -> sigv4::SigningSettings {
+    let token_mode = if omit_session_token {
+        sigv4::SessionTokenMode::AddedAfterSigning
+    } else {
+        sigv4::SessionTokenMode::Signed
+    };
+    sigv4::SigningSettings::default()
+        .with_uri_encoding(uri_encoding.into())
+        .with_path_normalization(!no_normalize_path)
+        .with_session_token_mode(token_mode)
+}
+
 #[cfg(test)]
 mod tests {
     use super::summarize_clap_error;

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use clap::Args;
 use sigv4::{
-    Payload, Region, Service, SessionTokenMode, SignatureLocation, Signer, SigningError,
-    SigningSettings, SigningTime, MAX_PRESIGN_EXPIRY,
+    Payload, Region, Service, SignatureLocation, Signer, SigningError, SigningSettings,
+    SigningTime, MAX_PRESIGN_EXPIRY,
 };
 
 use crate::common::{self, CliError, UriEncodingArg};
@@ -90,16 +90,12 @@ pub struct SignArgs {
 impl SignArgs {
     /// The signing settings the flags ask for.
     fn settings(&self) -> SigningSettings {
-        let token_mode = if self.omit_session_token {
-            SessionTokenMode::AddedAfterSigning
-        } else {
-            SessionTokenMode::Signed
-        };
-        SigningSettings::default()
-            .with_uri_encoding(self.uri_encoding.into())
-            .with_path_normalization(!self.no_normalize_path)
-            .with_content_sha256_header(self.content_sha256_header)
-            .with_session_token_mode(token_mode)
+        common::signing_settings(
+            self.uri_encoding,
+            self.no_normalize_path,
+            self.omit_session_token,
+        )
+        .with_content_sha256_header(self.content_sha256_header)
     }
 }
 

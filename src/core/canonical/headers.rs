@@ -6,7 +6,7 @@
 use core::cmp::Ordering;
 use std::cell::RefCell;
 
-use crate::core::encoding::{contains_byte, find_double_space, Sink};
+use crate::core::encoding::{contains_byte, find_double_space, has_line_break_or_nul, Sink};
 use crate::core::error::SigningError;
 use crate::core::inline_vec::InlineVec;
 
@@ -40,27 +40,54 @@ impl Order {
 
 /// `tchar` from RFC 9110: the bytes allowed in a header name or method.
 pub(crate) fn is_token(bytes: &[u8]) -> bool {
-    !bytes.is_empty()
-        && bytes.iter().all(|&b| {
-            b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'!' | b'#'
-                        | b'$'
-                        | b'%'
-                        | b'&'
-                        | b'\''
-                        | b'*'
-                        | b'+'
-                        | b'-'
-                        | b'.'
-                        | b'^'
-                        | b'_'
-                        | b'`'
-                        | b'|'
-                        | b'~'
-                )
-        })
+    !bytes.is_empty() && bytes.iter().all(|&b| TCHAR[b as usize] & TOKEN != 0)
+}
+
+/// [`TCHAR`] bits: a `tchar`, and an uppercase letter (also a `tchar`).
+const TOKEN: u8 = 1;
+const UPPER: u8 = 2;
+
+/// One load a byte for header names: whether it is a `tchar`, and whether
+/// it is uppercase.
+const TCHAR: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let token = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        table[b] = if token { TOKEN } else { 0 } | if c.is_ascii_uppercase() { UPPER } else { 0 };
+        b += 1;
+    }
+    table
+};
+
+/// Whether `name` is a token, and whether it holds an uppercase letter.
+#[inline]
+fn name_class(name: &[u8]) -> (bool, bool) {
+    let (mut all, mut any) = (TOKEN, 0);
+    for &b in name {
+        let class = TCHAR[b as usize];
+        all &= class;
+        any |= class;
+    }
+    (!name.is_empty() && all & TOKEN != 0, any & UPPER != 0)
 }
 
 /// Marks an entry of [`Order`] that starts a group of equal names.
@@ -83,13 +110,16 @@ pub(crate) fn sort(headers: &[Header<'_>]) -> Result<Order, SigningError> {
 /// that there are fewer than 2^31 headers; says whether every name is
 /// already lowercase.
 pub(crate) fn check(headers: &[Header<'_>]) -> Result<bool, SigningError> {
+    let mut lowercase = true;
     for (name, value) in headers {
-        if !is_token(name.as_bytes()) {
+        let (token, upper) = name_class(name.as_bytes());
+        if !token {
             return Err(SigningError::InvalidHeaderName {
                 name: name.chars().take(128).collect(),
             });
         }
-        if value.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0)) {
+        lowercase &= !upper;
+        if has_line_break_or_nul(value) {
             return Err(SigningError::InvalidHeaderValue {
                 name: name.to_string(),
             });
@@ -98,9 +128,7 @@ pub(crate) fn check(headers: &[Header<'_>]) -> Result<bool, SigningError> {
     if headers.len() >= GROUP_START as usize {
         return Err(SigningError::TooManyHeaders);
     }
-    Ok(headers
-        .iter()
-        .all(|(name, _)| !name.bytes().any(|b| b.is_ascii_uppercase())))
+    Ok(lowercase)
 }
 
 /// Sorts headers already known to be valid: names that are tokens (all
@@ -511,6 +539,18 @@ pub(crate) fn write_signed_headers<S: Sink + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The table equals RFC 9110's `tchar` list and ASCII's uppercase.
+    #[test]
+    fn name_classes_are_tchar_and_uppercase() {
+        let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+        for b in 0..=255u8 {
+            assert_eq!(name_class(&[b]), (tchar(b), b.is_ascii_uppercase()), "{b}");
+        }
+        assert_eq!(name_class(b""), (false, false));
+        assert_eq!(name_class(b"X-Amz-Date"), (true, true));
+        assert_eq!(name_class(b"x-amz date"), (false, false));
+    }
 
     fn canonical(headers: &[Header<'_>]) -> (String, String) {
         let order = sort(headers).unwrap();

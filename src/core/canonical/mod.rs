@@ -18,7 +18,7 @@ use std::fmt;
 use crate::core::encoding::Sink;
 use crate::core::error::SigningError;
 use crate::core::payload::PayloadHash;
-use crate::core::settings::UriEncoding;
+use crate::core::settings::{SigningSettings, UriEncoding};
 use crate::core::sha256::Sha256Stream;
 
 pub(crate) use headers::is_token;
@@ -37,7 +37,7 @@ pub(crate) use query::OwnParam;
 /// The canonical request from the AWS documentation's IAM `ListUsers` example:
 ///
 /// ```
-/// use sigv4::{CanonicalRequest, Payload, UriEncoding};
+/// use sigv4::{CanonicalRequest, Payload, SigningSettings, UriEncoding};
 ///
 /// let payload = Payload::Bytes(b"").hash()?;
 /// let headers = [
@@ -52,7 +52,7 @@ pub(crate) use query::OwnParam;
 ///     &headers,
 ///     &payload,
 /// )?
-/// .with_uri_encoding(UriEncoding::Single);
+/// .with_settings(&SigningSettings::default().with_uri_encoding(UriEncoding::Single));
 /// assert_eq!(
 ///     canonical.to_string(),
 ///     "GET\n/\nAction=ListUsers&Version=2010-05-08\n\
@@ -141,23 +141,19 @@ impl<'a> CanonicalRequest<'a> {
         }
     }
 
-    /// Chooses single (S3) or double (every other service) URI encoding.
+    /// Takes the URI encoding and path normalization of `settings` (single
+    /// encoding and no normalization for S3, the defaults for every other
+    /// service). The other settings decide which headers are signed, which
+    /// is the caller's to apply when listing them.
     #[must_use]
-    pub fn with_uri_encoding(mut self, encoding: UriEncoding) -> Self {
-        self.uri_encoding = encoding;
+    pub fn with_settings(mut self, settings: &SigningSettings) -> Self {
+        self.apply(settings);
         self
     }
 
-    /// Turns path normalization on (default) or off (S3).
-    #[must_use]
-    pub fn with_path_normalization(mut self, normalize: bool) -> Self {
-        self.normalize_path = normalize;
-        self
-    }
-
-    /// Applies the URI encoding and path normalization of `settings`, in
-    /// place (the builder methods would move the sorted header order).
-    pub(crate) fn apply(&mut self, settings: &crate::core::settings::SigningSettings) {
+    /// [`with_settings`](Self::with_settings), in place (moving the value
+    /// would copy the sorted header order).
+    pub(crate) fn apply(&mut self, settings: &SigningSettings) {
         self.uri_encoding = settings.uri_encoding;
         self.normalize_path = settings.normalize_path;
     }
