@@ -6,8 +6,8 @@
 //! [`http::Request`]; each stage of the algorithm as a public piece (the
 //! [`CanonicalRequest`], the [`StringToSign`], the [`SigningKey`] and its
 //! [`SigningKeyCache`], the [`Signature`]); [`Credentials`] with session
-//! tokens and expiry; the raw request layout of the AWS test suite
-//! ([`raw`]).
+//! tokens and expiry; with feature `tools`, the raw request layout of the
+//! AWS test suite (`tools::raw`).
 //!
 //! Out: reading the clock, the environment or the network in the core. Time
 //! ([`SigningTime`]) and credentials are always arguments. SigV4a and S3
@@ -51,15 +51,12 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-// Entry points for fuzz/ into parsers the API reaches only through I/O.
-// Not part of the API.
-#[doc(hidden)]
-pub mod __fuzz;
 mod clock;
 mod core;
 pub mod credentials;
-pub mod raw;
 mod sign;
+#[cfg(feature = "tools")]
+pub mod tools;
 pub mod verify;
 
 pub use crate::core::canonical::{CanonicalRequest, Header};

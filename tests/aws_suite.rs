@@ -29,9 +29,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::{cases, credentials_for, signer_for, Case, Context};
+use sigv4::tools::raw;
 use sigv4::SignatureLocation;
 use sigv4::{
-    raw, Credentials, Payload, Region, Service, Signer, SigningSettings, SigningTime, UriEncoding,
+    Credentials, Payload, Region, Service, Signer, SigningSettings, SigningTime, UriEncoding,
 };
 
 /// Query parameters as a sorted multiset of (key, value) strings.

@@ -29,8 +29,9 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use common::{cases, Case, Context};
+use sigv4::tools::raw;
 use sigv4::{
-    raw, Credentials, Payload, Region, Service, Signer, SigningSettings, SigningTime, UriEncoding,
+    Credentials, Payload, Region, Service, Signer, SigningSettings, SigningTime, UriEncoding,
 };
 
 /// The binary under test, built by cargo for this test run.

@@ -952,18 +952,19 @@ fn credentials_errors_never_show_secrets() {
         let json = format!(
             r#"{{"Code":"Success","AccessKeyId":"{ACCESS_KEY}","SecretAccessKey":"{SECRET}","Token":"{TOKEN} x","Expiration":"2030-01-01T00:00:00Z"}}"#
         );
-        errors.push(sigv4::__fuzz::imds(200, json.as_bytes()).unwrap_err());
-        errors.push(sigv4::__fuzz::container(200, json.as_bytes()).unwrap_err());
-        errors
-            .push(sigv4::__fuzz::container(200, &json.as_bytes()[..json.len() - 20]).unwrap_err());
+        errors.push(sigv4::tools::fuzz::imds(200, json.as_bytes()).unwrap_err());
+        errors.push(sigv4::tools::fuzz::container(200, json.as_bytes()).unwrap_err());
+        errors.push(
+            sigv4::tools::fuzz::container(200, &json.as_bytes()[..json.len() - 20]).unwrap_err(),
+        );
         let xml = format!(
             "<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>{ACCESS_KEY}</AccessKeyId><SecretAccessKey>{SECRET}</SecretAccessKey><SessionToken>{TOKEN} x</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>"
         );
-        errors.push(sigv4::__fuzz::sts(200, xml.as_bytes(), false).unwrap_err());
+        errors.push(sigv4::tools::fuzz::sts(200, xml.as_bytes(), false).unwrap_err());
         let broken = xml.replace("</SecretAccessKey>", "</SecretAccessKeyX>");
-        errors.push(sigv4::__fuzz::sts(200, broken.as_bytes(), false).unwrap_err());
+        errors.push(sigv4::tools::fuzz::sts(200, broken.as_bytes(), false).unwrap_err());
         let broken = xml.replace("</SessionToken>", "&bogus;</SessionToken>");
-        errors.push(sigv4::__fuzz::sts(200, broken.as_bytes(), true).unwrap_err());
+        errors.push(sigv4::tools::fuzz::sts(200, broken.as_bytes(), true).unwrap_err());
     }
 
     assert!(errors.len() >= 16, "{}", errors.len());

@@ -9,8 +9,9 @@ mod common;
 use std::time::Duration;
 
 use common::{cases, credentials_for, signer_for, Context};
+use sigv4::tools::raw;
 use sigv4::{
-    raw, Credentials, Payload, RequestView, Signer, SigningError, SigningSettings, SigningTime,
+    Credentials, Payload, RequestView, Signer, SigningError, SigningSettings, SigningTime,
 };
 
 fn time() -> SigningTime {

@@ -15,9 +15,10 @@ use std::time::Duration;
 use http::{HeaderName, HeaderValue, Request};
 use sha2::{Digest, Sha256};
 use sigv4::credentials::{CredentialsError, ProfileFileKind, ProfileSet};
+use sigv4::tools::raw;
 use sigv4::verify::{Verifier, VerifyError};
 use sigv4::{
-    raw, CanonicalRequest, Credentials, Payload, Region, Service, SignatureLocation, Signer,
+    CanonicalRequest, Credentials, Payload, Region, Service, SignatureLocation, Signer,
     SigningSettings, SigningTime, UriEncoding,
 };
 
@@ -549,11 +550,11 @@ pub fn profile(data: &[u8]) {
     ];
     let mut parsed = Vec::new();
     for (text, kind) in files {
-        let result = sigv4::__fuzz::profile_file(text, kind);
+        let result = sigv4::tools::fuzz::profile_file(text, kind);
         // Errors never depend on a value.
         let other = rotated(text.as_bytes(), &profile_value_spans(text, false));
         let other = String::from_utf8(other).expect("rotation keeps UTF-8");
-        match (&result, sigv4::__fuzz::profile_file(&other, kind)) {
+        match (&result, sigv4::tools::fuzz::profile_file(&other, kind)) {
             (Ok(a), Ok(b)) => {
                 let names = |p: &[(String, Vec<(String, String)>)]| {
                     p.iter()
@@ -639,8 +640,8 @@ pub fn profile(data: &[u8]) {
         "Debug shows a value"
     );
     for name in set.profile_names().take(64) {
-        let a = sigv4::__fuzz::profile_plan(&set, name);
-        let b = sigv4::__fuzz::profile_plan(&other, name);
+        let a = sigv4::tools::fuzz::profile_plan(&set, name);
+        let b = sigv4::tools::fuzz::profile_plan(&other, name);
         match (&a, &b) {
             (Ok(a), Ok(b)) => assert_eq!(a, b, "a plan shows a secret"),
             (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "an error shows a secret"),
@@ -704,10 +705,10 @@ pub fn credentials_json(data: &[u8]) {
     let parse = |body: &[u8]| -> Result<Credentials, CredentialsError> {
         match flags % 3 {
             #[cfg(feature = "credentials-http")]
-            1 => sigv4::__fuzz::imds(status, body),
+            1 => sigv4::tools::fuzz::imds(status, body),
             #[cfg(feature = "credentials-http")]
-            2 => sigv4::__fuzz::container(status, body),
-            _ => sigv4::__fuzz::credential_process(body),
+            2 => sigv4::tools::fuzz::container(status, body),
+            _ => sigv4::tools::fuzz::credential_process(body),
         }
     };
     let result = parse(body);
@@ -781,7 +782,7 @@ pub fn sts(data: &[u8]) {
         } else {
             [400, 403, 500, 503][usize::from(flags >> 2) & 3]
         };
-        let parse = |body: &[u8]| sigv4::__fuzz::sts(status, body, web_identity);
+        let parse = |body: &[u8]| sigv4::tools::fuzz::sts(status, body, web_identity);
         let result = parse(body);
         match &result {
             Ok(creds) => {

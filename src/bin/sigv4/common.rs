@@ -295,7 +295,7 @@ pub fn read_request(path: Option<&Path>) -> Result<http::Request<Vec<u8>>, CliEr
         }
     }
     .map_err(|e| CliError::failure(format!("cannot read {name}: {e}")))?;
-    sigv4::raw::parse_request(&bytes)
+    sigv4::tools::raw::parse_request(&bytes)
         .map_err(|e| CliError::failure(format!("cannot parse the request in {name}: {e}")))
 }
 

@@ -156,7 +156,7 @@ pub fn run(args: &SignArgs) -> Result<(), CliError> {
     .map_err(signing_error)?;
     *request.body_mut() = body;
 
-    common::write_stdout(&sigv4::raw::write_request(&request))
+    common::write_stdout(&sigv4::tools::raw::write_request(&request))
 }
 
 /// Explains a signing failure, with a way out where there is an obvious one.

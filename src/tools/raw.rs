@@ -13,11 +13,11 @@
 //!
 //! ```
 //! let raw = b"GET /example space/?a=1 HTTP/1.1\nHost:example.amazonaws.com\nMy-Header1:value1\n  value2\n\n";
-//! let request = sigv4::raw::parse_request(raw)?;
+//! let request = sigv4::tools::raw::parse_request(raw)?;
 //! assert_eq!(request.uri(), "/example%20space/?a=1");
 //! assert_eq!(request.headers()["my-header1"], "value1 value2");
 //! assert_eq!(
-//!     String::from_utf8(sigv4::raw::write_request(&request))?,
+//!     String::from_utf8(sigv4::tools::raw::write_request(&request))?,
 //!     "GET /example%20space/?a=1 HTTP/1.1\nHost:example.amazonaws.com\nMy-Header1:value1 value2\n\n"
 //! );
 //! # Ok::<(), Box<dyn std::error::Error>>(())
