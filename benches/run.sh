@@ -100,17 +100,17 @@ with open(os.path.join(out, "alloc_count.txt")) as f:
         if m:
             allocs.setdefault(m.group(1), (m.group(2).strip(), m.group(3).strip()))
 
-lines = ["| workload | sigv4 median | aws-sigv4 median | aws/sigv4 | floor | sigv4/floor | allocs sigv4 | allocs aws-sigv4 |",
-         "|---|---:|---:|---:|---:|---:|---:|---:|"]
+lines = ["| workload | sigv4 median | aws-sigv4 median | aws/sigv4 | floor | sigv4/floor | view | view/floor | allocs sigv4 | allocs aws-sigv4 |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
 # What bounds the targets: `http_apply` is http's share of any signer's
 # time; 6x aws-sigv4 is out of reach wherever it is below the floor.
 bounds = ["", "| workload | http_apply | floor + http_apply | sigv4/(floor + http_apply) | 1.5x floor - floor | aws-sigv4/6 | aws-sigv4/floor |",
           "|---|---:|---:|---:|---:|---:|---:|"]
 for w in ["W1", "W2", "W3", "W4", "W5"]:
-    ours, theirs, floor, http = (median(w, f) for f in ("sigv4", "aws-sigv4", "floor", "http_apply"))
+    ours, theirs, floor, http, view = (median(w, f) for f in ("sigv4", "aws-sigv4", "floor", "http_apply", "view"))
     a = allocs.get(w, ("?", "?"))
     lines.append(f"| {w} | {fmt(ours)} | {fmt(theirs)} | {theirs / ours:.2f}x | {fmt(floor)} | "
-                 f"{ours / floor:.1f}x | {a[0]} | {a[1]} |")
+                 f"{ours / floor:.1f}x | {fmt(view)} | {view / floor:.2f}x | {a[0]} | {a[1]} |")
     bounds.append(f"| {w} | {fmt(http)} | {fmt(floor + http)} | {ours / (floor + http):.2f}x | "
                   f"{fmt(0.5 * floor)} | {fmt(theirs / 6)} | {theirs / floor:.1f}x |")
 lines += bounds

@@ -10,7 +10,6 @@ use super::transport::{build, send, transport_error, HttpTransport, RequestTimeo
 use crate::credentials::env::Env;
 use crate::credentials::error::{quoted, CredentialsError};
 use crate::credentials::json;
-use crate::credentials::provider::{CredentialsFuture, ProvideCredentialsAsync};
 use crate::credentials::Credentials;
 
 const PROVIDER: &str = "container credentials";
@@ -203,19 +202,7 @@ fn allowed_http_host(host: &str) -> bool {
     }
 }
 
-impl ProvideCredentialsAsync for ContainerProvider {
-    fn provide_credentials_async(&self) -> CredentialsFuture<'_> {
-        Box::pin(self.fetch())
-    }
-}
-
-impl std::fmt::Debug for ContainerProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ContainerProvider")
-            .field("env", &self.env)
-            .finish_non_exhaustive()
-    }
-}
+super::fetching_provider!(ContainerProvider { env });
 
 #[cfg(test)]
 mod tests {

@@ -10,7 +10,6 @@ use super::transport::{
 use crate::credentials::env::Env;
 use crate::credentials::error::{quoted, CredentialsError};
 use crate::credentials::json;
-use crate::credentials::provider::{CredentialsFuture, ProvideCredentialsAsync};
 use crate::credentials::Credentials;
 
 const PROVIDER: &str = "instance metadata";
@@ -241,18 +240,8 @@ fn status_error(status: u16, what: &str) -> CredentialsError {
     }
 }
 
-impl ProvideCredentialsAsync for ImdsProvider {
-    fn provide_credentials_async(&self) -> CredentialsFuture<'_> {
-        Box::pin(self.fetch())
-    }
-}
-
-impl std::fmt::Debug for ImdsProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ImdsProvider")
-            .field("env", &self.env)
-            .field("endpoint", &self.endpoint)
-            .field("token_ttl_seconds", &self.token_ttl_seconds)
-            .finish_non_exhaustive()
-    }
-}
+super::fetching_provider!(ImdsProvider {
+    env,
+    endpoint,
+    token_ttl_seconds
+});

@@ -8,6 +8,28 @@
 //! adds [`HyperTransport`] (hyper + rustls with the `ring` provider, on
 //! tokio).
 
+/// The two impls every network provider has, written once: the async
+/// provider impl, which runs the provider's `async fn fetch`, and a
+/// `Debug` that shows the named fields (none of which holds a secret).
+macro_rules! fetching_provider {
+    ($provider:ident { $($field:ident),* $(,)? }) => {
+        impl $crate::credentials::ProvideCredentialsAsync for $provider {
+            fn provide_credentials_async(&self) -> $crate::credentials::CredentialsFuture<'_> {
+                Box::pin(self.fetch())
+            }
+        }
+
+        impl std::fmt::Debug for $provider {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($provider))
+                    $(.field(stringify!($field), &self.$field))*
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+use fetching_provider;
+
 mod chain;
 pub(crate) mod container;
 #[cfg(feature = "credentials-hyper")]

@@ -12,9 +12,7 @@ use crate::core::scope::Region;
 use crate::credentials::env::{Env, EnvironmentProvider};
 use crate::credentials::error::CredentialsError;
 use crate::credentials::profile::{process, BaseSource, ProfileProvider as SyncProfileProvider};
-use crate::credentials::provider::{
-    CredentialsFuture, ProvideCredentials, ProvideCredentialsAsync,
-};
+use crate::credentials::provider::{ProvideCredentials, ProvideCredentialsAsync};
 use crate::credentials::Credentials;
 
 /// Credentials from a profile of the shared files, following everything the
@@ -160,17 +158,7 @@ impl ProfileProvider {
     }
 }
 
-impl ProvideCredentialsAsync for ProfileProvider {
-    fn provide_credentials_async(&self) -> CredentialsFuture<'_> {
-        Box::pin(self.fetch())
-    }
-}
-
-impl std::fmt::Debug for ProfileProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProfileProvider")
-            .field("files", &self.files)
-            .field("sts_endpoint", &self.sts_endpoint)
-            .finish_non_exhaustive()
-    }
-}
+super::fetching_provider!(ProfileProvider {
+    files,
+    sts_endpoint
+});

@@ -16,7 +16,7 @@ use crate::core::scope::{Region, Service};
 use crate::core::time::SigningTime;
 use crate::credentials::env::Env;
 use crate::credentials::error::{quoted, CredentialsError};
-use crate::credentials::provider::{CredentialsFuture, ProvideCredentialsAsync};
+use crate::credentials::provider::ProvideCredentialsAsync;
 use crate::credentials::Credentials;
 use crate::sign::Signer;
 
@@ -508,21 +508,11 @@ impl AssumeRoleProvider {
     }
 }
 
-impl ProvideCredentialsAsync for AssumeRoleProvider {
-    fn provide_credentials_async(&self) -> CredentialsFuture<'_> {
-        Box::pin(self.fetch())
-    }
-}
-
-impl std::fmt::Debug for AssumeRoleProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AssumeRoleProvider")
-            .field("role", &self.role)
-            .field("region", &self.region)
-            .field("endpoint", &self.endpoint)
-            .finish_non_exhaustive()
-    }
-}
+super::fetching_provider!(AssumeRoleProvider {
+    role,
+    region,
+    endpoint
+});
 
 /// Credentials from STS `AssumeRoleWithWebIdentity` (EKS IRSA, GitHub
 /// Actions OIDC, ...): the token from `AWS_WEB_IDENTITY_TOKEN_FILE`, the role
@@ -609,20 +599,7 @@ pub(crate) fn region_or_default(env: &Env) -> Result<Region, CredentialsError> {
     }
 }
 
-impl ProvideCredentialsAsync for WebIdentityProvider {
-    fn provide_credentials_async(&self) -> CredentialsFuture<'_> {
-        Box::pin(self.fetch())
-    }
-}
-
-impl std::fmt::Debug for WebIdentityProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebIdentityProvider")
-            .field("env", &self.env)
-            .field("endpoint", &self.endpoint)
-            .finish_non_exhaustive()
-    }
-}
+super::fetching_provider!(WebIdentityProvider { env, endpoint });
 
 #[cfg(test)]
 mod tests {
