@@ -83,9 +83,9 @@ pub struct RequestView<'a> {
     pub(crate) path: &'a str,
     pub(crate) query: &'a str,
     pub(crate) headers: ViewHeaders<'a>,
-    /// The `host` value the request target names, for a request without
-    /// a `host` header.
-    pub(crate) uri_host: Option<&'a str>,
+    /// The URI's scheme and authority, whose host is signed for a request
+    /// without a `host` header (worked out only then).
+    pub(crate) uri: Option<(Option<&'a str>, &'a str)>,
 }
 
 /// A view's headers: pairs a caller listed, or an `http::HeaderMap` read
@@ -149,7 +149,7 @@ impl<'a> RequestView<'a> {
             path,
             query,
             headers: ViewHeaders::Pairs(headers),
-            uri_host: None,
+            uri: None,
         }
     }
 
@@ -161,7 +161,7 @@ impl<'a> RequestView<'a> {
             path: uri.path(),
             query: uri.query().unwrap_or(""),
             headers: ViewHeaders::Http(request.headers()),
-            uri_host: None,
+            uri: None,
         };
         match uri.authority() {
             Some(authority) => view.with_uri_authority(uri.scheme_str(), authority.as_str()),
@@ -198,9 +198,15 @@ impl<'a> RequestView<'a> {
     /// assert_eq!(view.host_to_add(), Some("db.example.com"));
     /// ```
     #[must_use]
-    pub fn with_uri_authority(mut self, scheme: Option<&str>, authority: &'a str) -> Self {
-        self.uri_host = host_of(scheme, authority);
+    pub fn with_uri_authority(mut self, scheme: Option<&'a str>, authority: &'a str) -> Self {
+        self.uri = Some((scheme, authority));
         self
+    }
+
+    /// The host the URI names, if it names one.
+    fn uri_host(&self) -> Option<&'a str> {
+        let (scheme, authority) = self.uri?;
+        host_of(scheme, authority)
     }
 
     /// The `host` value signing adds: the URI's, when the headers have no
@@ -210,7 +216,7 @@ impl<'a> RequestView<'a> {
         if self.has_host_header() {
             None
         } else {
-            self.uri_host
+            self.uri_host()
         }
     }
 
@@ -219,7 +225,7 @@ impl<'a> RequestView<'a> {
         if self.has_host_header() {
             return Ok(None);
         }
-        self.uri_host.map(Some).ok_or(SigningError::MissingHost)
+        self.uri_host().map(Some).ok_or(SigningError::MissingHost)
     }
 
     fn has_host_header(&self) -> bool {
@@ -239,14 +245,20 @@ fn default_port(scheme: Option<&str>) -> Option<&'static str> {
 /// scheme's default port (or a port that is not a number from 0 to 65535): always a piece of `authority`, so nothing is
 /// copied. `None` when the host is empty.
 fn host_of<'a>(scheme: Option<&str>, authority: &'a str) -> Option<&'a str> {
-    let host_port = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, after)| after);
-    // A port follows the last `:` after any IPv6 literal's `]`.
-    let port_at = match host_port.rfind(']') {
-        Some(bracket) => host_port[bracket..].find(':').map(|i| bracket + i),
-        None => host_port.rfind(':'),
-    };
+    // Byte scans: an authority is a few dozen bytes, too short for the
+    // generic substring search to pay off.
+    let bytes = authority.as_bytes();
+    let start = bytes
+        .iter()
+        .rposition(|&b| b == b'@')
+        .map_or(0, |at| at + 1);
+    let host_port = &authority[start..];
+    // A port follows the last `:`, unless that `:` is inside an IPv6
+    // literal's brackets.
+    let port_at = host_port
+        .bytes()
+        .rposition(|b| b == b':')
+        .filter(|&at| !host_port.as_bytes()[at..].contains(&b']'));
     let host = match port_at {
         Some(at) => {
             let port = &host_port[at + 1..];
