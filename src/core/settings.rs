@@ -139,6 +139,17 @@ impl ExcludedHeaders {
         &DEFAULT_EXCLUDED
     }
 
+    /// [`contains`](Self::contains), taking the quicker exact compare when
+    /// the caller knows `name` is lowercase.
+    #[inline]
+    pub(crate) fn excludes(&self, name: &str, lowercase: bool) -> bool {
+        if lowercase {
+            self.contains_lowercase(name)
+        } else {
+            self.contains(name)
+        }
+    }
+
     /// [`contains`](Self::contains) for a name already in lowercase (as
     /// every header name from an HTTP library is): exact matches, no case folding.
     pub(crate) fn contains_lowercase(&self, name: &str) -> bool {

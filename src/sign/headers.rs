@@ -60,11 +60,7 @@ fn with_canonical<R>(
     let mut from_header = None;
     for (name, value) in view.headers.iter() {
         // Headers the signer owns are replaced, never signed as found.
-        let excluded = if lowercase {
-            settings.excluded_headers.contains_lowercase(name)
-        } else {
-            settings.excluded_headers.contains(name)
-        };
+        let excluded = settings.excluded_headers.excludes(name, lowercase);
         if excluded || owned(name, lowercase, settings) {
             continue;
         }

@@ -112,11 +112,7 @@ impl<'a> Presign<'a> {
         let mut headers: InlineVec<Header<'_>, 32> = InlineVec::new();
         let mut from_header = None;
         for (name, value) in view.headers.iter() {
-            let excluded = if lowercase {
-                settings.excluded_headers.contains_lowercase(name)
-            } else {
-                settings.excluded_headers.contains(name)
-            };
+            let excluded = settings.excluded_headers.excludes(name, lowercase);
             if !excluded {
                 if name.eq_ignore_ascii_case("x-amz-content-sha256") {
                     super::reconcile_payload(&mut from_header, value, payload)?;
