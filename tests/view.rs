@@ -351,3 +351,93 @@ fn views_are_checked() {
         sign(RequestView::new("GET", "/", "", &host))
     );
 }
+
+use proptest::prelude::*;
+
+/// Names as a client might write them: known ones (the signer's own and
+/// excluded ones among them) and others, in any case.
+fn header_name() -> impl Strategy<Value = String> {
+    let names = prop::sample::select(vec![
+        "host",
+        "x-amz-date",
+        "authorization",
+        "x-amz-security-token",
+        "x-amz-content-sha256",
+        "user-agent",
+        "connection",
+        "proxy-x",
+        "content-type",
+        "x-amz-meta-a",
+        "x-custom",
+        "accept",
+    ]);
+    (names, prop::collection::vec(any::<bool>(), 24)).prop_map(|(name, upper)| {
+        name.chars()
+            .zip(upper)
+            .map(|(c, up)| if up { c.to_ascii_uppercase() } else { c })
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Whatever the names' case, a view signs as the `http` method signs
+    /// the same request (whose names `http` lowercases), in both modes.
+    #[test]
+    fn views_in_any_case_sign_as_http_does(
+        headers in prop::collection::vec((header_name(), "[ -~]{0,12}"), 0..8),
+        token in any::<bool>(),
+        presign in any::<bool>(),
+        s3 in any::<bool>(),
+    ) {
+        let settings = if s3 { SigningSettings::s3() } else { SigningSettings::default() };
+        let signer = Signer::neptune("us-east-1").unwrap().with_settings(settings);
+        let creds = creds(token);
+        // One value per name: http would join repeats in its own order.
+        let mut seen = std::collections::HashSet::new();
+        let headers: Vec<(String, String)> = headers
+            .into_iter()
+            .filter(|(name, _)| seen.insert(name.to_ascii_lowercase()))
+            // A caller's x-amz-content-sha256 must be the payload's: keep it so.
+            .map(|(name, value)| {
+                if name.eq_ignore_ascii_case("x-amz-content-sha256") {
+                    (name, sigv4::PayloadHash::of_bytes(b"").as_str().to_owned())
+                } else {
+                    (name, value)
+                }
+            })
+            .collect();
+        let mut request = http::Request::get("https://db.example.com:8182/sparql?q=a+b&z=%2F")
+            .body(Vec::new())
+            .unwrap();
+        for (name, value) in &headers {
+            request.headers_mut().append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                http::HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        let pairs: Vec<(&str, &[u8])> =
+            headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
+        let view = http_view(&request, &pairs);
+        let expires = Duration::from_secs(300);
+        let by_http = {
+            let mut signed = request.clone();
+            if presign {
+                signer.presign(&mut signed, &creds, time(), expires)
+            } else {
+                signer.sign(&mut signed, &creds, time())
+            }
+        };
+        let by_view = if presign {
+            signer
+                .presign_view(&view, Payload::Bytes(b""), &creds, time(), expires)
+                .map(|i| i.signature())
+        } else {
+            signer
+                .sign_view(&view, Payload::Bytes(b""), &creds, time())
+                .map(|i| i.signature())
+        };
+        prop_assert_eq!(by_http, by_view);
+    }
+}
