@@ -57,19 +57,11 @@ fn with_canonical<R>(
         .filter(|_| settings.session_token == SessionTokenMode::Signed);
 
     let mut headers: InlineVec<Header<'_>, 32> = InlineVec::new();
-    let mut from_header = None;
-    for (name, value) in view.headers.iter() {
-        // Headers the signer owns are replaced, never signed as found.
-        let excluded = settings.excluded_headers.excludes(name, lowercase);
-        if excluded || owned(name, lowercase, settings) {
-            continue;
-        }
-        if name.eq_ignore_ascii_case("x-amz-content-sha256") {
-            super::reconcile_payload(&mut from_header, value, payload)?;
-        }
-        headers.push((name, value));
-    }
-    let payload = &from_header.unwrap_or(*payload);
+    // Headers the signer owns are replaced, never signed as found.
+    let payload =
+        &super::signed_headers(view, settings, lowercase, payload, &mut headers, |name| {
+            owned(name, lowercase, settings)
+        })?;
     // From here on the values are the signer's own: a host from the URI's
     // authority, a date, a token of visible ASCII, a hash: none has spaces.
     let own_from = headers.as_slice().len();
@@ -163,6 +155,12 @@ pub(super) fn instructions<'a>(
     })
 }
 
+/// The `host` header value of instructions that add one.
+pub(super) fn host_value(host: Option<&str>) -> Result<Option<HeaderValue>, SigningError> {
+    host.map(|host| HeaderValue::from_str(host).map_err(|_| SigningError::MissingHost))
+        .transpose()
+}
+
 /// The `http` values of a request's signature, ready to set: building them
 /// is the last step that can fail, [`apply`](Self::apply) cannot.
 pub(super) struct PreparedHeaders {
@@ -180,10 +178,7 @@ impl PreparedHeaders {
         credentials: &Credentials,
     ) -> Result<Self, SigningError> {
         let invalid = |name: &str| SigningError::InvalidHeaderValue { name: name.into() };
-        let host = match instructions.host {
-            Some(host) => Some(HeaderValue::from_str(host).map_err(|_| SigningError::MissingHost)?),
-            None => None,
-        };
+        let host = host_value(instructions.host)?;
         let amz_date = amz_date_value(&instructions.amz_date)?;
         let token = match instructions.security_token {
             Some(token) => Some(session_token_value(credentials, token)?),

@@ -14,9 +14,10 @@ use std::time::Duration;
 
 use http::Request;
 
-use crate::core::canonical::CanonicalRequest;
+use crate::core::canonical::{CanonicalRequest, Header};
 use crate::core::credentials::Credentials;
 use crate::core::error::{InvalidInput, SigningError};
+use crate::core::inline_vec::InlineVec;
 use crate::core::payload::{Payload, PayloadHash};
 use crate::core::scope::{scope_tail, CredentialScope, Region, Service};
 use crate::core::settings::SigningSettings;
@@ -378,6 +379,30 @@ fn payload_from_header(claimed: &[u8], payload: &PayloadHash) -> Result<PayloadH
         header: String::from_utf8_lossy(claimed).chars().take(80).collect(),
         payload: payload.as_str().to_owned(),
     })
+}
+
+/// Lists into `headers` the view's headers that are signed: all but the
+/// excluded ones and those `skip` names. Returns the payload line, which a
+/// caller-set `x-amz-content-sha256` decides (see [`reconcile_payload`]).
+fn signed_headers<'v>(
+    view: &RequestView<'v>,
+    settings: &SigningSettings,
+    lowercase: bool,
+    payload: &PayloadHash,
+    headers: &mut InlineVec<Header<'v>, 32>,
+    skip: impl Fn(&str) -> bool,
+) -> Result<PayloadHash, SigningError> {
+    let mut from_header = None;
+    for (name, value) in view.headers.iter() {
+        if settings.excluded_headers.excludes(name, lowercase) || skip(name) {
+            continue;
+        }
+        if name.eq_ignore_ascii_case("x-amz-content-sha256") {
+            reconcile_payload(&mut from_header, value, payload)?;
+        }
+        headers.push((name, value));
+    }
+    Ok(from_header.unwrap_or(*payload))
 }
 
 /// Takes the caller-set `x-amz-content-sha256` value as the payload line

@@ -5,12 +5,12 @@
 use std::cell::RefCell;
 use std::time::Duration;
 
-use http::header::{Entry, HeaderValue, AUTHORIZATION, HOST};
+use http::header::{Entry, AUTHORIZATION, HOST};
 use http::uri::PathAndQuery;
 use http::{Request, Uri};
 use zeroize::Zeroizing;
 
-use super::headers::X_AMZ_SECURITY_TOKEN;
+use super::headers::{host_value, X_AMZ_SECURITY_TOKEN};
 use super::view::{PresignInstructions, RequestView};
 use super::{check_expiry, Explanation, Signer, MAX_PRESIGN_EXPIRY};
 use crate::core::canonical::{CanonicalRequest, Header, OwnParam};
@@ -110,17 +110,8 @@ impl<'a> Presign<'a> {
         let lowercase = view.check()?;
 
         let mut headers: InlineVec<Header<'_>, 32> = InlineVec::new();
-        let mut from_header = None;
-        for (name, value) in view.headers.iter() {
-            let excluded = settings.excluded_headers.excludes(name, lowercase);
-            if !excluded {
-                if name.eq_ignore_ascii_case("x-amz-content-sha256") {
-                    super::reconcile_payload(&mut from_header, value, payload)?;
-                }
-                headers.push((name, value));
-            }
-        }
-        let payload = &from_header.unwrap_or(*payload);
+        let payload =
+            &super::signed_headers(view, settings, lowercase, payload, &mut headers, |_| false)?;
         if let Some(host) = host {
             headers.push(("host", host.as_bytes()));
         }
@@ -354,10 +345,7 @@ pub(super) fn presign<B>(
         let invalid = |e: &dyn std::fmt::Display| SigningError::InvalidUri {
             reason: e.to_string(),
         };
-        let host = match instructions.host() {
-            Some(host) => Some(HeaderValue::from_str(host).map_err(|_| SigningError::MissingHost)?),
-            None => None,
-        };
+        let host = host_value(instructions.host())?;
         let signature = instructions.signature();
         let mut parts = request.uri().clone().into_parts();
         parts.path_and_query = Some(

@@ -21,8 +21,8 @@ use crate::core::payload::PayloadHash;
 use crate::core::settings::{SigningSettings, UriEncoding};
 use crate::core::sha256::Sha256Stream;
 
-pub(crate) use headers::is_token;
 pub use headers::Header;
+pub(crate) use headers::{check as check_headers, is_token};
 pub(crate) use query::OwnParam;
 
 /// A request in the neutral shape the SigV4 core needs: no `http` types, so
@@ -288,12 +288,6 @@ pub(crate) fn check_method(method: &str) -> Result<(), SigningError> {
             method: method.chars().take(64).collect(),
         })
     }
-}
-
-/// Header names must be tokens and values free of CR, LF and NUL; says
-/// whether every name is lowercase already.
-pub(crate) fn check_headers(headers: &[Header<'_>]) -> Result<bool, SigningError> {
-    headers::check(headers)
 }
 
 /// Bytes `8 * index ..` of `bytes` as a big-endian word, zero-padded: for
