@@ -14,7 +14,10 @@
 //! callgrind_annotate --inclusive=no cg.ours.1000 | head -40
 //! ```
 //!
-//! `benches/run.sh` does all of this. Arguments: `ours|aws|clone [N [Wn]]`
+//! `view` signs a `RequestView` of the request and applies the result to
+//! nothing; `floor` is the hashing floor of `benches/signing.rs`.
+//!
+//! `benches/run.sh` does all of this. Arguments: `ours|aws|view|floor|clone [N [Wn]]`
 //! (default: all three, N = 1000, W1); flags such as cargo's `--bench` are
 //! ignored.
 
@@ -50,6 +53,9 @@ fn main() {
     let time = common::signing_time();
     let identity = common::aws_identity();
     let params = common::aws_params(&identity, w.presign);
+    let headers = common::view_headers(&w.request);
+    let view = common::view(&w.request, &headers);
+    let floor = common::Floor::new(&w);
 
     for which in which {
         let mut sign: Box<dyn FnMut()> = match which {
@@ -69,10 +75,23 @@ fn main() {
                 black_box(common::sign_aws(&params, &mut request));
                 black_box(request);
             }),
+            "view" => Box::new(|| {
+                black_box(common::sign_view(
+                    &signer,
+                    &creds,
+                    time,
+                    w.presign,
+                    &view,
+                    w.request.body(),
+                ));
+            }),
+            "floor" => Box::new(|| {
+                black_box(floor.run());
+            }),
             "clone" => Box::new(|| {
                 black_box(w.request.clone());
             }),
-            other => panic!("unknown signer {other:?}: use ours, aws or clone"),
+            other => panic!("unknown signer {other:?}: use ours, aws, view, floor or clone"),
         };
         for _ in 0..10 {
             sign();

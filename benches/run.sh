@@ -6,7 +6,8 @@
 # Steps: machine info; criterion benches `signing` (W1..W5, sigv4 vs
 # aws-sigv4 vs floor, and the two-thread case) and `stages`; the allocation
 # table (`alloc_count`); time and page faults by batch size
-# (`batch_faults`); the allocation budget test; and, if valgrind is
+# (`batch_faults`); both sides of the tuned thresholds (`thresholds`);
+# the allocation budget test; and, if valgrind is
 # installed, callgrind instruction counts per W1 signature. Raw outputs and
 # a summary (summary.md, the tables of RESULTS.md) go to $OUT
 # (default target/bench-results). Needs python3 for the summary.
@@ -40,6 +41,8 @@ cargo bench --bench stages -- --warm-up-time "$WARMUP" --measurement-time "$MEAS
     tee "$OUT/stages.txt"
 cargo bench --bench alloc_count | tee "$OUT/alloc_count.txt"
 cargo bench --bench batch_faults | tee "$OUT/batch_faults.txt"
+cargo bench --features tools --bench thresholds -- --warm-up-time "$WARMUP" --measurement-time "$MEASURE" |
+    tee "$OUT/thresholds.txt"
 cargo test --test alloc_budget 2>&1 | tee "$OUT/alloc_budget.txt" || true
 
 : >"$OUT/callgrind.txt"

@@ -73,59 +73,10 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
 use common::BATCH;
-use hmac::{Hmac, KeyInit, Mac};
 use http::header::{HeaderName, HeaderValue, AUTHORIZATION};
 use http::uri::PathAndQuery;
 use http::{Request, Uri};
-use sha2::{Digest, Sha256};
-use sigv4::{
-    CredentialScope, Credentials, Payload, Region, RequestView, Service, Signer, SigningKey,
-};
-
-/// The floor's inputs for one workload, prepared once.
-struct Floor {
-    body: Vec<u8>,
-    canonical_request: Vec<u8>,
-    string_to_sign: Vec<u8>,
-    /// HMAC-SHA256 with the derived signing key already absorbed.
-    keyed: Hmac<Sha256>,
-}
-
-impl Floor {
-    fn new(workload: &common::Workload) -> Self {
-        let explained = common::explain(workload);
-        let time = common::signing_time();
-        let region = Region::new(common::REGION).expect("region");
-        let service = Service::new(common::SERVICE).expect("service");
-        let key = SigningKey::derive(
-            common::SECRET_ACCESS_KEY,
-            &CredentialScope::new(&time, &region, &service),
-        );
-        let keyed = Hmac::<Sha256>::new_from_slice(&*key.to_bytes()).expect("any key length");
-        let floor = Self {
-            body: workload.request.body().clone(),
-            canonical_request: explained.canonical_request().to_vec(),
-            string_to_sign: explained.string_to_sign().as_bytes().to_vec(),
-            keyed,
-        };
-        // The floor computes exactly the signature it stands for.
-        let (_, creq_hash, signature) = floor.run();
-        assert!(explained
-            .string_to_sign()
-            .ends_with(&hex::encode(creq_hash)));
-        assert_eq!(hex::encode(signature), explained.signature().to_string());
-        floor
-    }
-
-    #[inline]
-    fn run(&self) -> ([u8; 32], [u8; 32], [u8; 32]) {
-        let body = Sha256::digest(black_box(&self.body));
-        let creq = Sha256::digest(black_box(&self.canonical_request));
-        let mut mac = self.keyed.clone();
-        mac.update(black_box(&self.string_to_sign));
-        (body.into(), creq.into(), mac.finalize().into_bytes().into())
-    }
-}
+use sigv4::{Credentials, Signer};
 
 /// The request changes signing one workload makes, with every value
 /// computed beforehand (see the module docs, `http_apply`).
@@ -247,36 +198,14 @@ fn workloads(c: &mut Criterion) {
         // The request seen through a `RequestView`, its header list built
         // once outside the timing (an adapter lists its own headers so):
         // signing computes the instructions, applied to nothing.
-        let headers: Vec<(&str, &[u8])> = workload
-            .request
-            .headers()
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_bytes()))
-            .collect();
-        let uri = workload.request.uri();
-        let view = RequestView::new(
-            workload.request.method().as_str(),
-            uri.path(),
-            uri.query().unwrap_or(""),
-            &headers,
-        );
-        let view = match uri.authority() {
-            Some(authority) => view.with_uri_authority(uri.scheme_str(), authority.as_str()),
-            None => view,
-        };
+        let headers = common::view_headers(&workload.request);
+        let view = common::view(&workload.request, &headers);
         let body = workload.request.body();
         group.bench_function("view", |b| {
-            b.iter(|| match presign {
-                None => signer
-                    .sign_view(&view, Payload::Bytes(body), &creds, time)
-                    .map(|i| i.signature()),
-                Some(expires) => signer
-                    .presign_view(&view, Payload::Bytes(body), &creds, time, expires)
-                    .map(|i| i.signature()),
-            })
+            b.iter(|| common::sign_view(&signer, &creds, time, presign, &view, body))
         });
 
-        let floor = Floor::new(&workload);
+        let floor = common::Floor::new(&workload);
         group.bench_function("floor", |b| b.iter(|| floor.run()));
 
         let apply = HttpApply::new(&workload);

@@ -32,8 +32,13 @@ use aws_sigv4::http_request::{
     self as aws, SignableBody, SignableRequest, SignatureLocation, SigningSettings as AwsSettings,
 };
 use aws_smithy_runtime_api::client::identity::Identity;
+use hmac::{Hmac, KeyInit, Mac};
 use http::Request;
-use sigv4::{Credentials, Explanation, Payload, Signature, Signer, SigningTime};
+use sha2::{Digest, Sha256};
+use sigv4::{
+    CredentialScope, Credentials, Explanation, Payload, Region, RequestView, Service, Signature,
+    Signer, SigningKey, SigningTime,
+};
 
 /// The signing time, as `x-amz-date` spells it.
 pub const AMZ_DATE: &str = "20150830T123600Z";
@@ -359,6 +364,101 @@ pub fn core_headers(request: &Request<Vec<u8>>) -> Vec<(&str, &[u8])> {
     headers.push(("x-amz-date", AMZ_DATE.as_bytes()));
     headers.push(("x-amz-security-token", SESSION_TOKEN.as_bytes()));
     headers
+}
+
+/// The floor's inputs for one workload, prepared once.
+pub struct Floor {
+    body: Vec<u8>,
+    canonical_request: Vec<u8>,
+    string_to_sign: Vec<u8>,
+    /// HMAC-SHA256 with the derived signing key already absorbed.
+    keyed: Hmac<Sha256>,
+}
+
+impl Floor {
+    pub fn new(workload: &Workload) -> Self {
+        let explained = explain(workload);
+        let time = signing_time();
+        let region = Region::new(REGION).expect("region");
+        let service = Service::new(SERVICE).expect("service");
+        let key = SigningKey::derive(
+            SECRET_ACCESS_KEY,
+            &CredentialScope::new(&time, &region, &service),
+        );
+        let keyed = Hmac::<Sha256>::new_from_slice(&*key.to_bytes()).expect("any key length");
+        let floor = Self {
+            body: workload.request.body().clone(),
+            canonical_request: explained.canonical_request().to_vec(),
+            string_to_sign: explained.string_to_sign().as_bytes().to_vec(),
+            keyed,
+        };
+        // The floor computes exactly the signature it stands for.
+        let (_, creq_hash, signature) = floor.run();
+        assert!(explained
+            .string_to_sign()
+            .ends_with(&hex::encode(creq_hash)));
+        assert_eq!(hex::encode(signature), explained.signature().to_string());
+        floor
+    }
+
+    #[inline]
+    pub fn run(&self) -> ([u8; 32], [u8; 32], [u8; 32]) {
+        let body = Sha256::digest(black_box(&self.body));
+        let creq = Sha256::digest(black_box(&self.canonical_request));
+        let mut mac = self.keyed.clone();
+        mac.update(black_box(&self.string_to_sign));
+        (body.into(), creq.into(), mac.finalize().into_bytes().into())
+    }
+}
+
+/// The header list a `RequestView` of `request` borrows.
+pub fn view_headers(request: &Request<Vec<u8>>) -> Vec<(&str, &[u8])> {
+    request
+        .headers()
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_bytes()))
+        .collect()
+}
+
+/// `request` seen through a `RequestView`, as an adapter of another request
+/// type would build one.
+pub fn view<'a>(
+    request: &'a Request<Vec<u8>>,
+    headers: &'a [(&'a str, &'a [u8])],
+) -> RequestView<'a> {
+    let uri = request.uri();
+    let view = RequestView::new(
+        request.method().as_str(),
+        uri.path(),
+        uri.query().unwrap_or(""),
+        headers,
+    );
+    match uri.authority() {
+        Some(authority) => view.with_uri_authority(uri.scheme_str(), authority.as_str()),
+        None => view,
+    }
+}
+
+/// Signs `view` as `presign` says and returns the signature: all the work
+/// of signing, applied to no request.
+#[inline]
+pub fn sign_view(
+    signer: &Signer,
+    credentials: &Credentials,
+    time: SigningTime,
+    presign: Option<Duration>,
+    view: &RequestView<'_>,
+    body: &[u8],
+) -> Signature {
+    match presign {
+        None => signer
+            .sign_view(view, Payload::Bytes(body), credentials, time)
+            .map(|i| i.signature()),
+        Some(expires) => signer
+            .presign_view(view, Payload::Bytes(body), credentials, time, expires)
+            .map(|i| i.signature()),
+    }
+    .expect("sigv4 signs the workload view")
 }
 
 /// Keeps the optimiser from discarding a signature.

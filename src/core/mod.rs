@@ -14,6 +14,11 @@
 //! (percent-encoding, hex), `settings.rs`, `error.rs`, the plain
 //! `credentials.rs` data, and `sha256.rs` (the hasher the canonical request
 //! is streamed into). `inline_vec.rs` keeps small lists off the heap.
+//!
+//! Speed work that changes nothing signed sits apart, in `tuned/`: the
+//! word-at-a-time scanners, the integer-keyed sorts, the per-thread memos
+//! (and the policy that wipes secrets they hold), each beside the plain
+//! function it must equal and the oracle that checks it.
 
 pub(crate) mod canonical;
 pub(crate) mod credentials;
@@ -28,3 +33,4 @@ pub(crate) mod signature;
 pub(crate) mod signing_key;
 pub(crate) mod string_to_sign;
 pub(crate) mod time;
+pub(crate) mod tuned;

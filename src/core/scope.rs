@@ -145,12 +145,6 @@ impl fmt::Debug for CredentialScope<'_> {
     }
 }
 
-/// `/region/service/aws4_request`: the part of a credential scope that
-/// stays the same for a signer, rendered once.
-pub(crate) fn scope_tail(region: &Region, service: &Service) -> Box<str> {
-    format!("/{region}/{service}/{TERMINATOR}").into_boxed_str()
-}
-
 impl<'a> CredentialScope<'a> {
     /// The scope for a signing time, region and service.
     #[must_use]
@@ -164,7 +158,7 @@ impl<'a> CredentialScope<'a> {
     }
 
     /// The same scope, written with a pre-rendered
-    /// [`scope_tail`] of its region and service.
+    /// [`scope_tail`](crate::core::tuned::scope_tail) of its region and service.
     pub(crate) fn with_tail(mut self, tail: &'a str) -> Self {
         debug_assert!(
             (|| {

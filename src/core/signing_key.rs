@@ -13,7 +13,6 @@
 //! no lock and no shared atomic (the hot path), in front of one mutex-guarded
 //! table that makes sure each key is derived once for all threads.
 
-use std::cell::RefCell;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -26,6 +25,7 @@ use crate::core::scope::{CredentialScope, Region, Service, TERMINATOR};
 use crate::core::sha256::{hmac_key, HmacSha256, HmacStream};
 use crate::core::signature::Signature;
 use crate::core::string_to_sign::StringToSign;
+use crate::core::tuned::memo::{forget_local_keys, with_local_key};
 
 /// One step of the derivation: the result is the next key.
 fn hmac(key: &[u8], data: &[u8]) -> Zeroizing<[u8; 32]> {
@@ -159,7 +159,7 @@ impl fmt::Debug for SigningKey {
 
 /// Where a derived key belongs: the secret's identity and the scope.
 #[derive(Clone, PartialEq, Eq)]
-struct Slot {
+pub(crate) struct Slot {
     secret_id: u64,
     date: [u8; 8],
     region: Region,
@@ -167,7 +167,7 @@ struct Slot {
 }
 
 impl Slot {
-    fn matches(&self, secret_id: u64, scope: &CredentialScope<'_>) -> bool {
+    pub(crate) fn matches(&self, secret_id: u64, scope: &CredentialScope<'_>) -> bool {
         self.secret_id == secret_id
             && self.date == *scope.date_bytes()
             && self.region == *scope.region()
@@ -180,7 +180,7 @@ impl Slot {
 /// signed in one second for one scope: kept per thread beside the key, so a
 /// signature hashes only the canonical request's hash (one compression
 /// fewer). Holds a keyed state, so it is zeroized on drop.
-struct SignedPrefix {
+pub(crate) struct SignedPrefix {
     amz_date: [u8; 16],
     stream: HmacStream,
 }
@@ -191,30 +191,10 @@ impl Drop for SignedPrefix {
     }
 }
 
-/// One per-thread entry: a cache's key for one slot, and the prefix last
-/// signed with it.
-struct LocalEntry {
-    cache: u64,
-    slot: Slot,
-    key: SigningKey,
-    prefix: Option<SignedPrefix>,
-}
-
-/// Per-thread entries: few, because a thread signs for few scopes at a time.
-const LOCAL_ENTRIES: usize = 4;
 /// Shared entries, across all credentials and scopes of one cache.
 const SHARED_ENTRIES: usize = 64;
 
 static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
-
-thread_local! {
-    static LOCAL: RefCell<LocalTable> = const { RefCell::new(LocalTable { entries: Vec::new(), next: 0 }) };
-}
-
-struct LocalTable {
-    entries: Vec<LocalEntry>,
-    next: usize,
-}
 
 /// Caches derived signing keys per (secret, date, region, service), for all
 /// threads. A key for a new date replaces the old date's key.
@@ -336,49 +316,20 @@ impl SigningKeyCache {
         f: impl FnOnce(&SigningKey, Option<&mut Option<SignedPrefix>>) -> R,
     ) -> R {
         let secret_id = credentials.secret_id();
-        let mut f = Some(f);
-        let mut result = None;
-        // `try_with` fails only while the thread is being torn down, and
-        // the table is already borrowed only when `f` itself signs (a key
-        // used inside another's closure): the shared table serves then.
-        let _ = LOCAL.try_with(|table| {
-            let Ok(mut table) = table.try_borrow_mut() else {
-                return;
-            };
-            let Some(f) = f.take() else { return };
-            let found = table
-                .entries
-                .iter()
-                .position(|entry| entry.cache == self.id && entry.slot.matches(secret_id, scope));
-            let at = match found {
-                Some(at) => at,
-                None => {
-                    let entry = LocalEntry {
-                        cache: self.id,
-                        slot: slot_for(secret_id, scope),
-                        key: self.shared_key(credentials, scope),
-                        prefix: None,
-                    };
-                    if table.entries.len() < LOCAL_ENTRIES {
-                        table.entries.push(entry);
-                        table.entries.len() - 1
-                    } else {
-                        let next = table.next;
-                        table.entries[next] = entry;
-                        table.next = (next + 1) % LOCAL_ENTRIES;
-                        next
-                    }
-                }
-            };
-            let entry = &mut table.entries[at];
-            result = Some(f(&entry.key, Some(&mut entry.prefix)));
-        });
-        match (result, f) {
-            (Some(result), _) => result,
-            (None, Some(f)) => f(&self.shared_key(credentials, scope), None),
-            // `f` ran exactly when `result` was set.
-            (None, None) => unreachable!("the key closure ran without a result"),
-        }
+        let local = with_local_key(
+            self.id,
+            |slot| slot.matches(secret_id, scope),
+            || {
+                (
+                    slot_for(secret_id, scope),
+                    self.shared_key(credentials, scope),
+                )
+            },
+            f,
+        );
+        // The per-thread table cannot be reached (the thread is torn down,
+        // or a key is used inside another's closure): the shared one serves.
+        local.unwrap_or_else(|f| f(&self.shared_key(credentials, scope), None))
     }
 
     fn shared_key(&self, credentials: &Credentials, scope: &CredentialScope<'_>) -> SigningKey {
@@ -426,13 +377,7 @@ impl Drop for SigningKeyCache {
         // Drop this cache's keys from the current thread's table; other
         // threads' entries are replaced as those threads sign and are
         // zeroized when they go.
-        let id = self.id;
-        let _ = LOCAL.try_with(|table| {
-            if let Ok(mut table) = table.try_borrow_mut() {
-                table.entries.retain(|entry| entry.cache != id);
-                table.next = 0;
-            }
-        });
+        forget_local_keys(self.id);
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 
+use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, AUTHORIZATION, HOST};
 use http::Request;
 
@@ -18,6 +19,7 @@ use crate::core::settings::{SessionTokenMode, SigningSettings};
 use crate::core::signature::Signature;
 use crate::core::string_to_sign::ALGORITHM;
 use crate::core::time::SigningTime;
+use crate::core::tuned::memo::{with_memo, WipedBytes};
 
 pub(crate) const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
 pub(crate) const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security-token");
@@ -256,72 +258,67 @@ pub(super) fn sign<B>(
 /// current credentials. A clone shares the bytes of the kept value, so the
 /// steady state neither allocates nor re-validates a ~1 KiB token. Kept per
 /// thread, so the shared reference count is not contended between cores.
-/// The token value stays here until other credentials sign on this thread
-/// or the thread ends (`HeaderValue` owns its bytes: it cannot be wiped).
+/// Under the memo policy (`core::tuned::memo`): the token's bytes are
+/// [`WipedBytes`], zeroized when the last clone (here or in a request) drops.
 struct Reused {
     amz_date: Option<HeaderValue>,
     /// Known by the credentials it came from: no compare of the token.
     session_token: Option<(CredentialsRef, HeaderValue)>,
 }
 
-impl Reused {
-    const EMPTY: Self = Self {
-        amz_date: None,
-        session_token: None,
-    };
-}
-
 thread_local! {
-    static REUSED: RefCell<Reused> = const { RefCell::new(Reused::EMPTY) };
-}
-
-/// Runs `f` on this thread's [`Reused`] values, or on an empty set when
-/// there is none (the thread is being torn down, or, which cannot happen
-/// here, a re-entrant call): then nothing is reused, and all is still correct.
-fn with_reused<R>(mut f: impl FnMut(&mut Reused) -> R) -> R {
-    REUSED
-        .try_with(|cell| cell.try_borrow_mut().ok().map(|mut reused| f(&mut reused)))
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| {
-            let mut nothing_kept = Reused::EMPTY;
-            f(&mut nothing_kept)
+    static REUSED: RefCell<Reused> = const {
+        RefCell::new(Reused {
+            amz_date: None,
+            session_token: None,
         })
+    };
 }
 
 /// The `x-amz-date` value, reused when this thread's last one is the same.
 fn amz_date_value(date: &[u8; 16]) -> Result<HeaderValue, SigningError> {
-    with_reused(|reused| match &reused.amz_date {
+    let fresh = || {
+        HeaderValue::from_bytes(date).map_err(|_| SigningError::InvalidHeaderValue {
+            name: "x-amz-date".into(),
+        })
+    };
+    with_memo(&REUSED, |reused| match &reused.amz_date {
         Some(value) if value.as_bytes() == date.as_slice() => Ok(value.clone()),
         _ => {
-            let value =
-                HeaderValue::from_bytes(date).map_err(|_| SigningError::InvalidHeaderValue {
-                    name: "x-amz-date".into(),
-                })?;
+            let value = fresh()?;
             reused.amz_date = Some(value.clone());
             Ok(value)
         }
     })
+    .unwrap_or_else(fresh)
 }
 
 /// The `x-amz-security-token` value (sensitive), reused when this thread's
-/// last one came from the same credentials.
+/// last one came from the same credentials. Its bytes are wiped when the
+/// last clone of it drops.
 fn session_token_value(
     credentials: &Credentials,
     token: &str,
 ) -> Result<HeaderValue, SigningError> {
-    with_reused(|reused| match &reused.session_token {
+    let fresh = || {
+        let wiped = WipedBytes::copy_of(token.as_bytes());
+        let mut value = HeaderValue::from_maybe_shared(Bytes::from_owner(wiped)).map_err(|_| {
+            SigningError::InvalidHeaderValue {
+                name: "x-amz-security-token".into(),
+            }
+        })?;
+        value.set_sensitive(true);
+        Ok(value)
+    };
+    with_memo(&REUSED, |reused| match &reused.session_token {
         Some((from, value)) if from.is(credentials) => Ok(value.clone()),
         _ => {
-            let mut value =
-                HeaderValue::from_str(token).map_err(|_| SigningError::InvalidHeaderValue {
-                    name: "x-amz-security-token".into(),
-                })?;
-            value.set_sensitive(true);
+            let value = fresh()?;
             reused.session_token = Some((CredentialsRef::to(credentials), value.clone()));
             Ok(value)
         }
     })
+    .unwrap_or_else(fresh)
 }
 
 pub(super) fn explain(
@@ -397,5 +394,37 @@ mod tests {
             let creds = with_token(&token);
             assert_eq!(signed(&signer, &creds, t1).1, Some(token));
         }
+    }
+
+    /// The reused token value is wiped, under the memo policy: once other
+    /// credentials replace it on this thread and the request that carried
+    /// it is dropped, its bytes are zeroized (before, an `http` value kept
+    /// them until the allocator reused the memory).
+    #[test]
+    fn the_reused_token_value_is_wiped_when_its_last_copy_goes() {
+        use crate::core::tuned::memo::tests::wiped;
+        std::thread::spawn(|| {
+            let signer = Signer::neptune("us-east-1").unwrap();
+            let time = SigningTime::parse("20150830T123600Z").unwrap();
+            let with_token = |t: &str| {
+                Credentials::new("AKID", "secret")
+                    .unwrap()
+                    .with_session_token(t)
+                    .unwrap()
+            };
+            let (a, b) = (with_token("TOKEN-A"), with_token("TOKEN-B"));
+            let mut request = http::Request::get("https://db.example.com:8182/status")
+                .body(Vec::new())
+                .unwrap();
+            let before = wiped();
+            signer.sign(&mut request, &a, time).unwrap();
+            // Replaced in the memo, but the request still holds a copy.
+            signed(&signer, &b, "20150830T123600Z");
+            assert_eq!(wiped(), before);
+            drop(request);
+            assert_eq!(wiped(), before + 1);
+        })
+        .join()
+        .unwrap();
     }
 }

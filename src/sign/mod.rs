@@ -19,12 +19,13 @@ use crate::core::credentials::Credentials;
 use crate::core::error::{InvalidInput, SigningError};
 use crate::core::inline_vec::InlineVec;
 use crate::core::payload::{Payload, PayloadHash};
-use crate::core::scope::{scope_tail, CredentialScope, Region, Service};
+use crate::core::scope::{CredentialScope, Region, Service};
 use crate::core::settings::SigningSettings;
 use crate::core::signature::Signature;
 use crate::core::signing_key::SigningKeyCache;
 use crate::core::string_to_sign::StringToSign;
 use crate::core::time::SigningTime;
+use crate::core::tuned::scope_tail;
 
 pub use explain::Explanation;
 pub use view::{PresignInstructions, RequestView, SigningInstructions};

@@ -2,19 +2,17 @@
 //! `X-Amz-Date`, `X-Amz-Expires`, `X-Amz-SignedHeaders`, optionally
 //! `X-Amz-Security-Token`, and last `X-Amz-Signature`.
 
-use std::cell::RefCell;
 use std::time::Duration;
 
 use http::header::{Entry, AUTHORIZATION, HOST};
 use http::uri::PathAndQuery;
 use http::{Request, Uri};
-use zeroize::Zeroizing;
 
 use super::headers::{host_value, X_AMZ_SECURITY_TOKEN};
 use super::view::{PresignInstructions, RequestView};
 use super::{check_expiry, Explanation, Signer, MAX_PRESIGN_EXPIRY};
 use crate::core::canonical::{CanonicalRequest, Header, OwnParam};
-use crate::core::credentials::{Credentials, CredentialsRef};
+use crate::core::credentials::Credentials;
 use crate::core::encoding::{write_encoded, Sink};
 use crate::core::error::{InvalidInput, SigningError};
 use crate::core::inline_vec::InlineVec;
@@ -24,6 +22,7 @@ use crate::core::settings::SessionTokenMode;
 use crate::core::signature::Signature;
 use crate::core::string_to_sign::ALGORITHM;
 use crate::core::time::SigningTime;
+use crate::core::tuned::memo::put_encoded_token;
 
 /// Query parameters a presign owns; copies from an earlier presign are
 /// dropped so a URL can be presigned again.
@@ -233,40 +232,6 @@ impl OwnParams {
 
     fn as_slice(&self) -> &[OwnParam] {
         &self.params[..self.count]
-    }
-}
-
-thread_local! {
-    /// The percent-encoded session token of the credentials this thread
-    /// last presigned with: encoding a ~1 KiB token is most of the work left
-    /// in a presign, and it only changes with the credentials. Kept until
-    /// other credentials presign on this thread or the thread ends, and
-    /// wiped then. Per thread: nothing shared between cores.
-    static ENCODED_TOKEN: RefCell<Option<(CredentialsRef, Zeroizing<Vec<u8>>)>> =
-        const { RefCell::new(None) };
-}
-
-/// Writes `token` (of `credentials`) percent-encoded, from this thread's
-/// copy when it has one for these credentials.
-fn put_encoded_token(pq: &mut Vec<u8>, credentials: &Credentials, token: &str) {
-    let done = ENCODED_TOKEN.try_with(|slot| {
-        let Ok(mut slot) = slot.try_borrow_mut() else {
-            return false;
-        };
-        match &*slot {
-            Some((from, encoded)) if from.is(credentials) => pq.put(encoded),
-            _ => {
-                let mut encoded = Zeroizing::new(Vec::with_capacity(token.len() + token.len() / 2));
-                write_encoded(&mut *encoded, token.as_bytes(), false);
-                pq.put(&encoded);
-                *slot = Some((CredentialsRef::to(credentials), encoded));
-            }
-        }
-        true
-    });
-    // The thread is being torn down: encode without keeping a copy.
-    if done != Ok(true) {
-        write_encoded(pq, token.as_bytes(), false);
     }
 }
 

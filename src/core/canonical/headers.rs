@@ -3,12 +3,13 @@
 //! with inner runs of spaces collapsed. Values are bytes: non-UTF-8 values
 //! are signed as they are.
 
-use core::cmp::Ordering;
-use std::cell::RefCell;
-
-use crate::core::encoding::{contains_byte, find_double_space, has_line_break_or_nul, Sink};
+use crate::core::encoding::Sink;
 use crate::core::error::SigningError;
 use crate::core::inline_vec::InlineVec;
+use crate::core::tuned::memo::remembered_order;
+use crate::core::tuned::scan::{contains_byte, find_double_space, has_line_break_or_nul};
+use crate::core::tuned::sort::{sort_names_keyed, KEYED_SORT_FROM};
+use core::cmp::Ordering;
 
 /// A header to sign: name (any case) and value bytes.
 pub type Header<'a> = (&'a str, &'a [u8]);
@@ -16,13 +17,13 @@ pub type Header<'a> = (&'a str, &'a [u8]);
 /// Header positions in sorted order (inline up to 32 headers), and whether
 /// every name is already lowercase.
 pub(crate) struct Order {
-    entries: InlineVec<u32, 32>,
-    lowercase: bool,
+    pub(in crate::core) entries: InlineVec<u32, 32>,
+    pub(in crate::core) lowercase: bool,
     /// Values at this position and after are already trimmed, with no runs
     /// of spaces (the signer's own headers): written without a scan.
-    clean_from: usize,
+    pub(in crate::core) clean_from: usize,
     /// Length of `name;name;...`, known once names are sorted.
-    signed_headers_len: usize,
+    pub(in crate::core) signed_headers_len: usize,
 }
 
 impl Order {
@@ -91,7 +92,7 @@ fn name_class(name: &[u8]) -> (bool, bool) {
 }
 
 /// Marks an entry of [`Order`] that starts a group of equal names.
-const GROUP_START: u32 = 1 << 31;
+pub(in crate::core) const GROUP_START: u32 = 1 << 31;
 
 /// The header position an [`Order`] entry points at.
 #[inline]
@@ -140,114 +141,24 @@ pub(crate) fn check(headers: &[Header<'_>]) -> Result<bool, SigningError> {
 /// sorted (see [`OrderMemo`]) and reuses their order when they come again,
 /// at the cost of comparing the names.
 pub(crate) fn sort_valid(headers: &[Header<'_>], lowercase: bool) -> Order {
-    if headers.len() < MEMO_FROM || headers.len() > MEMO_UP_TO {
-        return sort_fresh(headers, lowercase);
-    }
-    let memoized = LAST_ORDER.try_with(|memo| {
-        // Taken already: a sort inside a sort cannot happen, but a miss
-        // costs only the sort.
-        let mut memo = memo.try_borrow_mut().ok()?;
-        if let Some(order) = memo.order_for(headers, lowercase) {
-            debug_assert!(
-                order.entries.as_slice() == sort_fresh(headers, lowercase).entries.as_slice(),
-                "a remembered order is the order"
-            );
-            return Some(order);
-        }
-        let order = sort_fresh(headers, lowercase);
-        memo.remember(headers, &order);
-        Some(order)
-    });
-    match memoized {
-        Ok(Some(order)) => order,
-        _ => sort_fresh(headers, lowercase),
-    }
-}
-
-/// Fewer headers than this sort faster than their names compare.
-const MEMO_FROM: usize = 4;
-
-/// More headers than this are sorted afresh each time: the memo stays
-/// small and its order fits [`Order`]'s inline entries.
-const MEMO_UP_TO: usize = 32;
-
-/// Names longer than this in all are not remembered.
-const MEMO_NAME_BYTES: usize = 2048;
-
-thread_local! {
-    /// The header names this thread last sorted, and their order.
-    static LAST_ORDER: RefCell<OrderMemo> = const { RefCell::new(OrderMemo::new()) };
-}
-
-/// A set of header names (in the order given) and the [`Order`] sorting
-/// gave them. Header names are not secret; values are never kept.
-struct OrderMemo {
-    /// The names, one after another.
-    names: Vec<u8>,
-    /// Where each name ends in `names`.
-    ends: Vec<u32>,
-    /// [`Order`] entries, group marks included.
-    entries: Vec<u32>,
-    signed_headers_len: usize,
-}
-
-impl OrderMemo {
-    const fn new() -> Self {
-        Self {
-            names: Vec::new(),
-            ends: Vec::new(),
-            entries: Vec::new(),
-            signed_headers_len: 0,
-        }
-    }
-
-    /// The remembered order, when `headers` carry exactly the remembered
-    /// names in the remembered order. (Whether all are lowercase follows
-    /// from the names.)
-    fn order_for(&self, headers: &[Header<'_>], lowercase: bool) -> Option<Order> {
-        if self.ends.len() != headers.len() {
-            return None;
-        }
-        let mut start = 0;
-        for ((name, _), &end) in headers.iter().zip(&self.ends) {
-            let end = end as usize;
-            if self.names.get(start..end) != Some(name.as_bytes()) {
-                return None;
-            }
-            start = end;
-        }
-        let mut entries = InlineVec::new();
-        for &entry in &self.entries {
-            entries.push(entry);
-        }
-        Some(Order {
-            entries,
-            lowercase,
-            clean_from: usize::MAX,
-            signed_headers_len: self.signed_headers_len,
-        })
-    }
-
-    /// Keeps `headers`' names and their `order`, in place of the last.
-    fn remember(&mut self, headers: &[Header<'_>], order: &Order) {
-        self.names.clear();
-        self.ends.clear();
-        self.entries.clear();
-        let total: usize = headers.iter().map(|(name, _)| name.len()).sum();
-        if total > MEMO_NAME_BYTES {
-            return;
-        }
-        for (name, _) in headers {
-            self.names.extend_from_slice(name.as_bytes());
-            // At most MEMO_NAME_BYTES.
-            self.ends.push(self.names.len() as u32);
-        }
-        self.entries.extend_from_slice(order.entries.as_slice());
-        self.signed_headers_len = order.signed_headers_len;
-    }
+    remembered_order(headers, lowercase, sort_fresh)
 }
 
 fn sort_fresh(headers: &[Header<'_>], lowercase: bool) -> Order {
+    sort_fresh_by(headers, lowercase, headers.len() > KEYED_SORT_FROM)
+}
+
+/// The remembered order, whatever the number of headers (for
+/// `tools::tuning`: the memo's threshold is what is being timed).
+#[cfg(feature = "tools")]
+pub(crate) fn remembered_order_for_bench(headers: &[Header<'_>]) -> Order {
+    crate::core::tuned::memo::remembered_order_any_size(headers, true, sort_fresh)
+}
+
+/// [`sort_fresh`] with the choice of the keyed sort (for lowercase names)
+/// made by the caller: `benches/thresholds.rs` times both sides of
+/// [`KEYED_SORT_FROM`] through `tools::tuning`.
+pub(crate) fn sort_fresh_by(headers: &[Header<'_>], lowercase: bool, keyed: bool) -> Order {
     let mut order = InlineVec::new();
     for i in 0..headers.len() {
         // Fewer than 2^31 headers: checked by `sort`, and an `http` map
@@ -255,8 +166,8 @@ fn sort_fresh(headers: &[Header<'_>], lowercase: bool) -> Order {
         order.push(i as u32);
     }
     let entries = order.as_mut_slice();
-    let signed_headers_len = if lowercase && headers.len() > KEYED_SORT_FROM {
-        sort_keyed(entries, headers)
+    let signed_headers_len = if lowercase && keyed {
+        sort_names_keyed(entries, headers)
     } else if lowercase {
         insertion_sort(entries, |a, b| {
             let (x, y) = (
@@ -308,104 +219,6 @@ fn insertion_sort(entries: &mut [u32], less: impl Fn(u32, u32) -> bool) {
             j -= 1;
         }
         entries[j] = entry;
-    }
-}
-
-/// Above this many headers, names are sorted by [`NameKey`]s; below, the
-/// keys cost more to build than the comparisons they save.
-const KEYED_SORT_FROM: usize = 12;
-
-/// A record of the keyed sort: eight bytes of a lowercase name as a
-/// big-endian word (zero-padded: names hold no zero byte, so words order as
-/// the bytes do) in the high half; the header's position in the low 32 bits,
-/// so equal words keep the headers' order; [`STARTS_GROUP`] once placed.
-type Record = u128;
-
-const RECORD_POSITION: Record = u32::MAX as Record;
-
-/// Set on a record whose name differs from the one before it.
-const STARTS_GROUP: Record = 1 << 32;
-
-/// Words of a name compared as integers before whole names are: past this
-/// many bytes, the few names that still tie are compared as slices.
-const KEYED_LEVELS: usize = 8;
-
-/// Sorts `entries` (all of `0..headers.len()`) by lowercase name, then
-/// position, as integer records: by the names' first eight bytes, then each
-/// run that ties by the next eight, and so on (most-significant-digit
-/// radix order, a comparison sort per digit). Marks groups as
-/// [`mark_groups`] does and returns the signed-headers length.
-fn sort_keyed(entries: &mut [u32], headers: &[Header<'_>]) -> usize {
-    let mut records: InlineVec<Record, 32> = InlineVec::new();
-    for &i in entries.iter() {
-        let word = super::be_word(headers[i as usize].0.as_bytes(), 0);
-        records.push(Record::from(word) << 64 | Record::from(i));
-    }
-    let records = records.as_mut_slice();
-    sort_level(records, headers, 0);
-    let mut len = 0;
-    for (entry, &record) in entries.iter_mut().zip(records.iter()) {
-        *entry = (record & RECORD_POSITION) as u32;
-        if record & STARTS_GROUP != 0 {
-            len += headers[*entry as usize].0.len() + 1;
-            *entry |= GROUP_START;
-        }
-    }
-    len.saturating_sub(1)
-}
-
-/// Sorts `records`, whose names share their first `level` words, by word
-/// `level` (already in each record), then every run that ties there by the
-/// next word that tells its names apart; marks where names change.
-fn sort_level(records: &mut [Record], headers: &[Header<'_>], level: usize) {
-    let name = |record: Record| headers[(record & RECORD_POSITION) as usize].0.as_bytes();
-    super::sort_integers(records);
-    let mut start = 0;
-    while start < records.len() {
-        let word = records[start] >> 64;
-        let len = 1 + records[start + 1..]
-            .iter()
-            .take_while(|&&r| r >> 64 == word)
-            .count();
-        let run = &mut records[start..start + len];
-        start += len;
-        // Names no longer than the words compared so far are equal when
-        // their words are. A run of names that tie on the next word too
-        // (a shared prefix such as `x-amz-meta-`) skips it without sorting.
-        let mut next = level + 1;
-        loop {
-            if len == 1 || run.iter().all(|&r| name(r).len() <= next * 8) {
-                run[0] |= STARTS_GROUP;
-                break;
-            }
-            if next == KEYED_LEVELS {
-                sort_by_whole_names(run, name);
-                break;
-            }
-            for record in run.iter_mut() {
-                let word = super::be_word(name(*record), next);
-                *record = Record::from(word) << 64 | (*record & RECORD_POSITION);
-            }
-            let word = run[0] >> 64;
-            if run.iter().any(|&r| r >> 64 != word) {
-                sort_level(run, headers, next);
-                break;
-            }
-            next += 1;
-        }
-    }
-}
-
-/// Last resort for names that tie on their first [`KEYED_LEVELS`] words.
-fn sort_by_whole_names<'h>(run: &mut [Record], name: impl Fn(Record) -> &'h [u8]) {
-    run.sort_unstable_by(|&a, &b| name(a).cmp(name(b)).then(a.cmp(&b)));
-    let mut previous: Option<&[u8]> = None;
-    for record in run.iter_mut() {
-        let this = name(*record);
-        if previous != Some(this) {
-            *record |= STARTS_GROUP;
-        }
-        previous = Some(this);
     }
 }
 

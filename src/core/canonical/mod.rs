@@ -9,9 +9,9 @@
 //! to the hasher as it is produced. [`CanonicalRequest::to_bytes`] runs the
 //! very same writers into a buffer, for explaining a signature mismatch.
 
-mod headers;
+pub(in crate::core) mod headers;
 mod path;
-mod query;
+pub(in crate::core) mod query;
 
 use std::fmt;
 
@@ -23,6 +23,8 @@ use crate::core::sha256::Sha256Stream;
 
 pub use headers::Header;
 pub(crate) use headers::{check as check_headers, is_token};
+#[cfg(feature = "tools")]
+pub(crate) use headers::{remembered_order_for_bench, sort_fresh_by};
 pub(crate) use query::OwnParam;
 
 /// A request in the neutral shape the SigV4 core needs: no `http` types, so
@@ -290,46 +292,6 @@ pub(crate) fn check_method(method: &str) -> Result<(), SigningError> {
     }
 }
 
-/// Bytes `8 * index ..` of `bytes` as a big-endian word, zero-padded: for
-/// names and keys, which hold no zero byte, words order as the bytes do, so
-/// sorting integers sorts the text.
-#[inline]
-fn be_word(bytes: &[u8], index: usize) -> u64 {
-    let rest = bytes.get(index * 8..).unwrap_or_default();
-    if let Some(word) = rest.first_chunk::<8>() {
-        u64::from_be_bytes(*word)
-    } else if rest.is_empty() {
-        0
-    } else if let Some(last) = bytes.last_chunk::<8>() {
-        // Fewer than 8 bytes left of a longer string: its last eight bytes,
-        // shifted so the ones before `rest` fall off the top.
-        u64::from_be_bytes(*last) << (8 * (8 - rest.len()))
-    } else {
-        rest.iter()
-            .enumerate()
-            .fold(0, |word, (i, &b)| word | u64::from(b) << (56 - 8 * i))
-    }
-}
-
-/// Sorts the integer records (header names, query segments) of one
-/// request: an insertion sort up to 32 of them (integers move cheaply, and
-/// it needs no setup), the library sort past that.
-fn sort_integers(records: &mut [u128]) {
-    if records.len() > 32 {
-        records.sort_unstable();
-        return;
-    }
-    for i in 1..records.len() {
-        let record = records[i];
-        let mut j = i;
-        while j > 0 && record < records[j - 1] {
-            records[j] = records[j - 1];
-            j -= 1;
-        }
-        records[j] = record;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,30 +305,6 @@ mod tests {
                 Err(SigningError::InvalidMethod { .. })
             ));
         }
-    }
-
-    #[test]
-    fn be_word_orders_as_the_bytes_do() {
-        let word = |text: &[u8; 8]| u64::from_be_bytes(*text);
-        assert_eq!(be_word(b"ab", 0), word(b"ab\0\0\0\0\0\0"));
-        assert_eq!(be_word(b"0123456789", 0), word(b"01234567"));
-        assert_eq!(be_word(b"0123456789", 1), word(b"89\0\0\0\0\0\0"));
-        assert_eq!(be_word(b"0123456789abcdefXY", 2), word(b"XY\0\0\0\0\0\0"));
-        assert_eq!(be_word(b"01234567", 1), 0);
-        assert_eq!(be_word(b"0123", 3), 0);
-        assert_eq!(be_word(b"", 0), 0);
-        // Every length up to 20, both ways of padding a short tail.
-        for len in 0..20 {
-            let text: Vec<u8> = (0..len as u8).map(|i| b'a' + i).collect();
-            for index in 0..3 {
-                let mut padded = [0u8; 8];
-                let rest = text.get(index * 8..).unwrap_or_default();
-                let n = rest.len().min(8);
-                padded[..n].copy_from_slice(&rest[..n]);
-                assert_eq!(be_word(&text, index), word(&padded), "{len} {index}");
-            }
-        }
-        assert!(be_word(b"a", 0) < be_word(b"a-", 0));
     }
 
     #[test]

@@ -11,9 +11,11 @@
 use core::cmp::Ordering;
 
 use crate::core::encoding::{
-    canonical_prefix_len, cmp_reencoded, find_byte, is_canonically_encoded, write_reencoded, Sink,
+    canonical_prefix_len, cmp_reencoded, is_canonically_encoded, write_reencoded, Sink,
 };
 use crate::core::inline_vec::InlineVec;
+use crate::core::tuned::scan::find_byte;
+use crate::core::tuned::sort::{be_word, sort_by_prefix};
 
 /// One part (key or value) of a parameter as it appears in the URI, and
 /// whether it is already in canonical form (then it sorts and is written as
@@ -196,7 +198,7 @@ fn canonical_segments(query: &[u8], segments: &mut InlineVec<Segment, 32>) -> bo
         let Some(end) = offset(rest) else {
             return false;
         };
-        segments.push(segment(super::be_word(key, 0), start, end));
+        segments.push(segment(be_word(key, 0), start, end));
     }
     true
 }
@@ -207,21 +209,7 @@ fn canonical_segments(query: &[u8], segments: &mut InlineVec<Segment, 32>) -> bo
 fn sort_segments(query: &[u8], segments: &mut [Segment]) {
     // Key, then value (a canonical key holds no `=`).
     let whole = |&segment: &Segment| split_segment(segment_bytes(query, segment));
-    // As integers, which orders by prefix; then each run of equal prefixes
-    // by its keys and values.
-    super::sort_integers(segments);
-    let mut start = 0;
-    while start < segments.len() {
-        let prefix = segments[start] >> 64;
-        let len = segments[start..]
-            .iter()
-            .take_while(|&&s| s >> 64 == prefix)
-            .count();
-        if len > 1 {
-            segments[start..start + len].sort_unstable_by(|a, b| whole(a).cmp(&whole(b)));
-        }
-        start += len;
-    }
+    sort_by_prefix(segments, |a, b| whole(a).cmp(&whole(b)));
 }
 
 /// Where one of presigning's own parameters lies in its query: offsets of

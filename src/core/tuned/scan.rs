@@ -1,0 +1,151 @@
+//! Word-at-a-time scanners: eight bytes per step over header values,
+//! queries and tokens. Each equals the plain byte loop named in its docs,
+//! and a test here checks it against that loop on every placement of the
+//! bytes it looks for.
+
+/// Whether some byte of `word` is `needle`: the classic zero-byte test on
+/// `word ^ needle` repeated (may not say which byte).
+#[inline]
+fn word_has_byte(word: &[u8; 8], needle: u8) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let x = u64::from_ne_bytes(*word) ^ u64::from_ne_bytes([needle; 8]);
+    x.wrapping_sub(ONES) & !x & HIGHS != 0
+}
+
+/// Whether `bytes` holds CR, LF or NUL, which no header value may: eight
+/// bytes at a time. The same as
+/// `bytes.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0))`
+/// (`tests::line_breaks_found_like_a_plain_scan`).
+#[inline]
+pub(crate) fn has_line_break_or_nul(bytes: &[u8]) -> bool {
+    let (words, rest) = bytes.as_chunks::<8>();
+    words
+        .iter()
+        .any(|w| word_has_byte(w, b'\r') || word_has_byte(w, b'\n') || word_has_byte(w, 0))
+        || rest.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0))
+}
+
+/// Position of the first `needle` in `bytes`, eight bytes at a time (the
+/// session token in a presigned query is hundreds of bytes long).
+#[inline]
+pub(crate) fn find_byte(bytes: &[u8], needle: u8) -> Option<usize> {
+    let (words, _) = bytes.as_chunks::<8>();
+    for (i, word) in words.iter().enumerate() {
+        if word_has_byte(word, needle) {
+            return word.iter().position(|&b| b == needle).map(|j| i * 8 + j);
+        }
+    }
+    let tail = words.len() * 8;
+    bytes[tail..]
+        .iter()
+        .position(|&b| b == needle)
+        .map(|j| tail + j)
+}
+
+/// Whether `bytes` holds `needle`, eight bytes at a time: for header
+/// values, which rarely hold a space.
+#[inline]
+pub(crate) fn contains_byte(bytes: &[u8], needle: u8) -> bool {
+    let (words, rest) = bytes.as_chunks::<8>();
+    words.iter().any(|word| word_has_byte(word, needle)) || rest.contains(&needle)
+}
+
+/// Position of the first of two neighbouring spaces in `bytes` (a run that
+/// canonical header values collapse), eight bytes at a time: windows
+/// overlap by one byte, so every neighbouring pair lies inside one.
+#[inline]
+pub(crate) fn find_double_space(bytes: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    while let Some(window) = bytes.get(at..).and_then(<[u8]>::first_chunk::<8>) {
+        let pairs = space_pairs(window);
+        if pairs != 0 {
+            return Some(at + (pairs.trailing_zeros() / 8) as usize);
+        }
+        at += 7;
+    }
+    // Fewer than eight bytes from `at`: the last eight, with the pairs that
+    // start before `at` (checked already) masked off.
+    if let Some(last) = bytes.last_chunk::<8>() {
+        let base = bytes.len() - 8;
+        let pairs = space_pairs(last) & (u64::MAX << (8 * (at - base)));
+        return (pairs != 0).then(|| base + (pairs.trailing_zeros() / 8) as usize);
+    }
+    bytes.windows(2).position(|pair| pair == b"  ")
+}
+
+/// For eight bytes read little-endian: 0x80 in byte `i` when bytes `i` and
+/// `i + 1` are both spaces. This zero-byte test is the exact form (no false
+/// positives from borrows, unlike [`word_has_byte`]'s), as neighbouring
+/// flags are combined.
+#[inline]
+fn space_pairs(window: &[u8; 8]) -> u64 {
+    const LOWS: u64 = u64::from_ne_bytes([0x7f; 8]);
+    let x = u64::from_le_bytes(*window) ^ u64::from_ne_bytes([b' '; 8]);
+    let spaces = !(((x & LOWS) + LOWS) | x | LOWS);
+    spaces & (spaces >> 8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_double_space_agrees_with_a_plain_scan() {
+        // Every placement of one and two spaces, among letters or among
+        // bytes that differ from a space in one bit, over lengths that
+        // cross the window edges.
+        for len in 0..40 {
+            for filler in [b'a', b' ' ^ 0x80, b' ' ^ 0x01, 0, 0xff] {
+                for a in 0..len {
+                    for b in a..len {
+                        let mut v = vec![filler; len];
+                        v[a] = b' ';
+                        v[b] = b' ';
+                        let plain = v.windows(2).position(|pair| pair == b"  ");
+                        assert_eq!(find_double_space(&v), plain, "{v:?}");
+                    }
+                }
+            }
+        }
+        assert_eq!(find_double_space(b"a  b  c"), Some(1));
+        assert_eq!(find_double_space(&[b' '; 20]), Some(0));
+    }
+
+    #[test]
+    fn find_byte_finds_the_first_and_only_the_needle() {
+        for len in 0..40 {
+            let hay = vec![b'a'; len];
+            assert_eq!(find_byte(&hay, b'&'), None);
+            for at in 0..len {
+                let mut v = hay.clone();
+                v[at] = b'&';
+                if at + 1 < len {
+                    v[len - 1] = b'&';
+                }
+                assert_eq!(find_byte(&v, b'&'), Some(at), "{len} {at}");
+                assert!(contains_byte(&v, b'&'));
+                for near in [b'&' ^ 0x80, b'&' + 1, b'&' - 1, 0] {
+                    let mut w = hay.clone();
+                    w[at] = near;
+                    assert_eq!(find_byte(&w, b'&'), None, "{len} {at} {near}");
+                    assert!(!contains_byte(&w, b'&'), "{len} {at} {near}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn line_breaks_found_like_a_plain_scan() {
+        for len in 0..24 {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut v = vec![b'a'; len];
+                    v[at] = b;
+                    let plain = v.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0));
+                    assert_eq!(has_line_break_or_nul(&v), plain, "{v:?}");
+                }
+            }
+        }
+    }
+}
