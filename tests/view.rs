@@ -8,10 +8,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::{cases, credentials_for, signer_for, Context};
+use common::{cases, credentials_for, settings_for, signer_for, Context};
 use sigv4::tools::raw;
+use sigv4::verify::{Verifier, VerifyError};
 use sigv4::{
-    Credentials, Payload, RequestView, Signer, SigningError, SigningSettings, SigningTime,
+    Credentials, Payload, Region, RequestView, Service, Signer, SigningError, SigningSettings,
+    SigningTime,
 };
 
 fn time() -> SigningTime {
@@ -102,6 +104,186 @@ fn the_suite_through_views() {
         checked += 2;
     }
     assert_eq!(checked, 76);
+}
+
+/// Header names as a client of any case might send them: `X-Amz-Date`.
+fn title_case(name: &str) -> String {
+    name.split('-')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+fn pairs(headers: &[(String, Vec<u8>)]) -> Vec<(&str, &[u8])> {
+    headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_slice()))
+        .collect()
+}
+
+/// Every CRT case of the suite, signed through a view in header and in
+/// query mode, then verified through a view: the added headers in title
+/// case beside the suite's own, the presigned query as the target's. A
+/// changed header value or query parameter then fails to verify.
+#[test]
+fn the_verifier_reads_views() {
+    let mut verified = 0;
+    for case in cases() {
+        let Some(context) = case.context() else {
+            continue;
+        };
+        let ctx = Context::from_json(&context);
+        let raw_request = case.read("request.txt").unwrap();
+        let parsed = raw::parse_request(&raw_request).unwrap();
+        let (method, path) = (parsed.method().as_str(), parsed.uri().path());
+        let query = parsed.uri().query().unwrap_or("");
+        let signer = signer_for(&ctx);
+        let creds = credentials_for(&ctx);
+        let time = SigningTime::parse(&ctx.timestamp).unwrap();
+        let body = Payload::Bytes(parsed.body());
+        let known = creds.clone();
+        let verifier = Verifier::new(
+            Region::new(&ctx.region).unwrap(),
+            Service::new(&ctx.service).unwrap(),
+            move |_: &str| Some(known.clone()),
+        )
+        .with_settings(settings_for(&ctx))
+        .with_unchecked_streaming(true);
+
+        // Header signing.
+        let mut headers = suite_headers(&raw_request);
+        let added: Vec<(String, Vec<u8>)> = {
+            let pairs = pairs(&headers);
+            signer
+                .sign_view(
+                    &RequestView::new(method, path, query, &pairs),
+                    body,
+                    &creds,
+                    time,
+                )
+                .unwrap()
+                .headers()
+                .map(|(name, value)| (title_case(name), value.to_vec()))
+                .collect()
+        };
+        headers.extend(added);
+        let signed = pairs(&headers);
+        let view = RequestView::new(method, path, query, &signed);
+        let result = verifier.verify_view(&view, body, time);
+        assert!(result.is_ok(), "{}: {result:?}", case.name);
+        // A value changed after signing (the first header's) is caught.
+        let mut changed = headers.clone();
+        changed[0].1.push(b'x');
+        let changed = pairs(&changed);
+        let view = RequestView::new(method, path, query, &changed);
+        assert!(
+            matches!(
+                verifier.verify_view(&view, body, time),
+                Err(VerifyError::SignatureDoesNotMatch { .. })
+            ),
+            "{}",
+            case.name
+        );
+
+        // Query signing.
+        let original = suite_headers(&raw_request);
+        let original = pairs(&original);
+        let expires = Duration::from_secs(ctx.expiration_in_seconds);
+        let presigned = signer
+            .presign_view(
+                &RequestView::new(method, path, query, &original),
+                body,
+                &creds,
+                time,
+                expires,
+            )
+            .unwrap();
+        let target = presigned.path_and_query().to_owned();
+        let (path, query) = target.split_once('?').unwrap();
+        let view = RequestView::new(method, path, query, &original);
+        let result = verifier.verify_view(&view, body, time);
+        assert!(result.is_ok(), "{}: {result:?}", case.name);
+        let tampered = format!("{query}&extra=1");
+        let view = RequestView::new(method, path, &tampered, &original);
+        assert!(
+            matches!(
+                verifier.verify_view(&view, body, time),
+                Err(VerifyError::SignatureDoesNotMatch { .. })
+            ),
+            "{}",
+            case.name
+        );
+        verified += 2;
+    }
+    assert_eq!(verified, 76);
+}
+
+/// What a view's headers say is read whatever their case: an `x-amz-*`
+/// header left unsigned is refused as `X-Amz-Meta-Note` too, and a view
+/// no HTTP request could carry is malformed, not verified.
+#[test]
+fn the_verifier_checks_views_as_it_checks_requests() {
+    let signer = Signer::neptune("us-east-1").unwrap();
+    let creds = creds(true);
+    let known = creds.clone();
+    let verifier = Verifier::neptune("us-east-1", move |_: &str| Some(known.clone())).unwrap();
+    let mut headers = vec![("Host".to_owned(), b"db.example.com:8182".to_vec())];
+    let added: Vec<(String, Vec<u8>)> = {
+        let pairs = pairs(&headers);
+        signer
+            .sign_view(
+                &RequestView::new("GET", "/status", "", &pairs),
+                Payload::Bytes(b""),
+                &creds,
+                time(),
+            )
+            .unwrap()
+            .headers()
+            .map(|(name, value)| (title_case(name), value.to_vec()))
+            .collect()
+    };
+    headers.extend(added);
+    let verify = |headers: &[(String, Vec<u8>)]| {
+        let pairs = pairs(headers);
+        verifier.verify_view(
+            &RequestView::new("GET", "/status", "", &pairs),
+            Payload::Bytes(b""),
+            time(),
+        )
+    };
+    verify(&headers).unwrap();
+
+    let mut unsigned = headers.clone();
+    unsigned.push(("X-Amz-Meta-Note".into(), b"added later".to_vec()));
+    assert!(matches!(
+        verify(&unsigned),
+        Err(VerifyError::UnsignedHeader { name }) if name == "X-Amz-Meta-Note"
+    ));
+
+    // Signed headers are found whatever case the view gives their names.
+    let mut shouting = headers.clone();
+    for (name, _) in &mut shouting {
+        name.make_ascii_uppercase();
+    }
+    verify(&shouting).unwrap();
+
+    let mut broken = headers.clone();
+    broken.push(("x-note".into(), b"a\r\nb".to_vec()));
+    assert!(matches!(
+        verify(&broken),
+        Err(VerifyError::Malformed { .. })
+    ));
+    let mut bad_name = headers.clone();
+    bad_name.push(("bad name".into(), b"1".to_vec()));
+    assert!(matches!(
+        verify(&bad_name),
+        Err(VerifyError::Malformed { .. })
+    ));
 }
 
 /// Applies header instructions to an `http::Request` by their own words.

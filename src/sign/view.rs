@@ -108,12 +108,57 @@ impl<'a> ViewHeaders<'a> {
         }
     }
 
+    /// The values of header `name` (lowercase), in order.
+    pub(crate) fn get_all<'n>(self, name: &'n str) -> HeaderValues<'a, 'n> {
+        match self {
+            Self::Pairs(pairs) => HeaderValues::Pairs(pairs.iter(), name),
+            Self::Http(map) => HeaderValues::Http(map.get_all(name).iter()),
+        }
+    }
+
+    /// How many header values there are.
+    pub(crate) fn len(self) -> usize {
+        match self {
+            Self::Pairs(pairs) => pairs.len(),
+            Self::Http(map) => map.len(),
+        }
+    }
+
+    /// Whether every name is lowercase (as `http` keeps them).
+    pub(crate) fn lowercase(self) -> bool {
+        match self {
+            Self::Pairs(pairs) => pairs
+                .iter()
+                .all(|(name, _)| !name.bytes().any(|b| b.is_ascii_uppercase())),
+            Self::Http(_) => true,
+        }
+    }
+
     fn has_host(self) -> bool {
         match self {
             Self::Pairs(pairs) => pairs
                 .iter()
                 .any(|(name, _)| name.eq_ignore_ascii_case("host")),
             Self::Http(map) => map.contains_key(http::header::HOST),
+        }
+    }
+}
+
+/// The iterator of [`ViewHeaders::get_all`].
+pub(crate) enum HeaderValues<'a, 'n> {
+    Pairs(core::slice::Iter<'a, Header<'a>>, &'n str),
+    Http(http::header::ValueIter<'a, http::HeaderValue>),
+}
+
+impl<'a> Iterator for HeaderValues<'a, '_> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        match self {
+            Self::Pairs(pairs, name) => pairs
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|&(_, value)| value),
+            Self::Http(values) => values.next().map(http::HeaderValue::as_bytes),
         }
     }
 }
@@ -155,12 +200,20 @@ impl<'a> RequestView<'a> {
 
     /// A view of an `http::Request`, its header map read in place.
     pub(crate) fn of_http<B>(request: &'a http::Request<B>) -> Self {
-        let uri = request.uri();
+        Self::of_http_parts(request.method(), request.uri(), request.headers())
+    }
+
+    /// A view of a request's `http` parts, the header map read in place.
+    pub(crate) fn of_http_parts(
+        method: &'a http::Method,
+        uri: &'a http::Uri,
+        headers: &'a http::HeaderMap,
+    ) -> Self {
         let view = Self {
-            method: request.method().as_str(),
+            method: method.as_str(),
             path: uri.path(),
             query: uri.query().unwrap_or(""),
-            headers: ViewHeaders::Http(request.headers()),
+            headers: ViewHeaders::Http(headers),
             uri: None,
         };
         match uri.authority() {

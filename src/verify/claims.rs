@@ -4,13 +4,11 @@
 
 use std::borrow::Cow;
 
-use http::header::AUTHORIZATION;
-use http::Request;
-
 use super::VerifyError;
 use crate::core::encoding::Decoded;
 use crate::core::string_to_sign::ALGORITHM;
 use crate::core::time::SigningTime;
+use crate::sign::RequestView;
 use crate::sign::SignatureLocation;
 
 /// The parsed claims of a signed request.
@@ -95,27 +93,27 @@ fn parse_time(text: &str) -> Result<SigningTime, VerifyError> {
 }
 
 /// The one value of header `name`, trimmed; `None` when absent.
-fn single_header<'r, B>(
-    request: &'r Request<B>,
+fn single_header<'r>(
+    request: &RequestView<'r>,
     name: &'static str,
     several: &'static str,
     not_text: &'static str,
 ) -> Result<Option<&'r str>, VerifyError> {
-    let mut values = request.headers().get_all(name).iter();
+    let mut values = request.headers.get_all(name);
     let Some(value) = values.next() else {
         return Ok(None);
     };
     if values.next().is_some() {
         return Err(VerifyError::IncompleteSignature { reason: several });
     }
-    let text = core::str::from_utf8(value.as_bytes())
+    let text = core::str::from_utf8(value)
         .map_err(|_| VerifyError::IncompleteSignature { reason: not_text })?;
     Ok(Some(trim_ows(text)))
 }
 
 /// The request time of a header-signed request: `x-amz-date`, or when it
 /// is absent `Date`, in the ISO 8601 basic form or as an HTTP date.
-fn header_time<B>(request: &Request<B>) -> Result<(SigningTime, &'static str), VerifyError> {
+fn header_time(request: &RequestView<'_>) -> Result<(SigningTime, &'static str), VerifyError> {
     let amz = single_header(
         request,
         "x-amz-date",
@@ -158,31 +156,28 @@ fn query_params(query: &str) -> impl Iterator<Item = (&str, Cow<'_, str>, &str)>
 /// The claims of `request`. `token_signed` says whether a presigned URL's
 /// `X-Amz-Security-Token` is part of what was signed (it is not when the
 /// token is added after signing).
-pub(crate) fn parse<B>(
-    request: &Request<B>,
+pub(crate) fn parse<'r>(
+    request: &RequestView<'r>,
     token_signed: bool,
-) -> Result<Claims<'_>, VerifyError> {
-    let mut authorization = request.headers().get_all(AUTHORIZATION).iter();
+) -> Result<Claims<'r>, VerifyError> {
+    let mut authorization = request.headers.get_all("authorization");
     let header = authorization.next();
     if authorization.next().is_some() {
         return Err(VerifyError::IncompleteSignature {
             reason: "the request has more than one authorization header",
         });
     }
-    let query = request.uri().query().unwrap_or("");
+    let query = request.query;
     let presigned = query_params(query).any(|(_, key, _)| PRESIGN_KEYS.contains(&&*key));
     match (header, presigned) {
         (Some(_), true) => Err(VerifyError::MultipleAuthMechanisms),
-        (Some(value), false) => parse_header(request, value.as_bytes()),
+        (Some(value), false) => parse_header(request, value),
         (None, true) => parse_query(query, token_signed),
         (None, false) => Err(VerifyError::MissingAuthentication),
     }
 }
 
-fn parse_header<'r, B>(
-    request: &'r Request<B>,
-    value: &'r [u8],
-) -> Result<Claims<'r>, VerifyError> {
+fn parse_header<'r>(request: &RequestView<'r>, value: &'r [u8]) -> Result<Claims<'r>, VerifyError> {
     let value = core::str::from_utf8(value).map_err(|_| VerifyError::IncompleteSignature {
         reason: "the authorization header is not text",
     })?;
@@ -299,6 +294,8 @@ fn push_segment(out: &mut String, segment: &str) {
 
 #[cfg(test)]
 mod tests {
+    use http::Request;
+
     use super::*;
 
     const SIG: &str = "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7";
@@ -315,8 +312,12 @@ mod tests {
         format!("AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature={signature}")
     }
 
+    fn parse_http<B>(request: &Request<B>, token_signed: bool) -> Result<Claims<'_>, VerifyError> {
+        parse(&RequestView::of_http(request), token_signed)
+    }
+
     fn parse_signed<B>(request: &Request<B>) -> Result<Claims<'_>, VerifyError> {
-        parse(request, true)
+        parse_http(request, true)
     }
 
     fn reason(result: Result<Claims<'_>, VerifyError>) -> &'static str {
@@ -329,7 +330,7 @@ mod tests {
     #[test]
     fn parses_authorization_header() {
         let r = req(&header(SIG), "20150830T123600Z");
-        let c = parse(&r, true).unwrap();
+        let c = parse_http(&r, true).unwrap();
         assert_eq!(c.access_key_id, "AKID");
         assert_eq!(c.scope_date, "20150830");
         assert_eq!(c.region, "us-east-1");
@@ -346,7 +347,7 @@ mod tests {
     fn strips_optional_whitespace() {
         let padded = format!(" \t{} \t", header(SIG).replace(", ", " ,\t "));
         let r = req(&padded, " 20150830T123600Z ");
-        let c = parse(&r, true).unwrap();
+        let c = parse_http(&r, true).unwrap();
         assert_eq!(c.signature, SIG);
         assert_eq!(c.signed_headers, "host;x-amz-date");
         assert_eq!(c.time.amz_date(), "20150830T123600Z");
@@ -370,7 +371,7 @@ mod tests {
             Err(VerifyError::UnsupportedAlgorithm)
         ));
         assert!(matches!(
-            parse(&Request::get("/").body(()).unwrap(), true),
+            parse_http(&Request::get("/").body(()).unwrap(), true),
             Err(VerifyError::MissingAuthentication)
         ));
     }
@@ -426,7 +427,7 @@ mod tests {
         two.headers_mut()
             .append("authorization", header(SIG).parse().unwrap());
         assert_eq!(
-            reason(parse(&two, true)),
+            reason(parse_http(&two, true)),
             "the request has more than one authorization header"
         );
         let mut two_dates = req(&header(SIG), "20150830T123600Z");
@@ -434,7 +435,7 @@ mod tests {
             .headers_mut()
             .append("x-amz-date", "20150830T123601Z".parse().unwrap());
         assert_eq!(
-            reason(parse(&two_dates, true)),
+            reason(parse_http(&two_dates, true)),
             "the request has more than one x-amz-date header"
         );
 
@@ -450,7 +451,7 @@ mod tests {
                 .body(())
                 .unwrap();
             assert_eq!(
-                parse(&both, true).unwrap_err(),
+                parse_http(&both, true).unwrap_err(),
                 VerifyError::MultipleAuthMechanisms,
                 "{presign_key}"
             );
@@ -466,7 +467,7 @@ mod tests {
                 .header("date", date)
                 .body(())
                 .unwrap();
-            let c = parse(&r, true).unwrap();
+            let c = parse_http(&r, true).unwrap();
             assert_eq!(c.time.amz_date(), "20150830T123600Z", "{date}");
             assert_eq!(c.time_header, Some("date"));
         }
@@ -477,14 +478,14 @@ mod tests {
             .header("x-amz-date", "20150830T123600Z")
             .body(())
             .unwrap();
-        assert_eq!(parse(&r, true).unwrap().time.date(), "20150830");
+        assert_eq!(parse_http(&r, true).unwrap().time.date(), "20150830");
         let bad = Request::get("/")
             .header("authorization", header(SIG))
             .header("date", "30 Aug 2015")
             .body(())
             .unwrap();
         assert_eq!(
-            reason(parse(&bad, true)),
+            reason(parse_http(&bad, true)),
             "the date header is neither 20150830T123600Z nor an HTTP date"
         );
         let none = Request::get("/")
@@ -492,7 +493,7 @@ mod tests {
             .body(())
             .unwrap();
         assert_eq!(
-            reason(parse(&none, true)),
+            reason(parse_http(&none, true)),
             "the request has neither an x-amz-date nor a date header"
         );
     }
@@ -505,7 +506,7 @@ mod tests {
     fn parses_presigned_query_and_drops_only_the_signature() {
         let q = presigned("");
         let r = Request::get(format!("/?{q}")).body(()).unwrap();
-        let c = parse(&r, true).unwrap();
+        let c = parse_http(&r, true).unwrap();
         assert_eq!(c.location, SignatureLocation::Query { expires: 900 });
         assert_eq!(c.access_key_id, "AKID");
         assert_eq!(c.signature, SIG);
@@ -518,7 +519,7 @@ mod tests {
         let too_long = q.replace("X-Amz-Expires=900", "X-Amz-Expires=604801");
         let r = Request::get(format!("/?{too_long}")).body(()).unwrap();
         assert!(matches!(
-            parse(&r, true),
+            parse_http(&r, true),
             Err(VerifyError::ExpiresOutOfRange {
                 seconds: Some(604_801)
             })
@@ -537,7 +538,7 @@ mod tests {
                 .body(())
                 .unwrap();
             assert_eq!(
-                reason(parse(&r, true)),
+                reason(parse_http(&r, true)),
                 "an X-Amz-* parameter appears more than once",
                 "{extra}"
             );
@@ -546,7 +547,7 @@ mod tests {
             let q = presigned("").replace(SIG, &signature);
             let r = Request::get(format!("/?{q}")).body(()).unwrap();
             assert_eq!(
-                reason(parse(&r, true)),
+                reason(parse_http(&r, true)),
                 "the signature is not 64 lowercase hex digits"
             );
         }
@@ -556,7 +557,7 @@ mod tests {
             .body(())
             .unwrap();
         assert!(matches!(
-            parse(&r, true),
+            parse_http(&r, true),
             Err(VerifyError::IncompleteSignature { .. })
         ));
     }

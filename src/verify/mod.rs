@@ -23,6 +23,7 @@ use crate::core::signature::Signature;
 use crate::core::signing_key::SigningKeyCache;
 use crate::core::string_to_sign::StringToSign;
 use crate::core::time::SigningTime;
+use crate::sign::RequestView;
 
 pub use crate::sign::SignatureLocation;
 pub use error::VerifyError;
@@ -304,10 +305,62 @@ impl<L: SecretLookup> Verifier<L> {
         payload: Payload<'_>,
         now: SigningTime,
     ) -> Result<Verified, VerifyError> {
+        self.verify_view(&RequestView::of_http(request), payload, now)
+    }
+
+    /// Verifies a request of any type, seen through a [`RequestView`] (as
+    /// the signer reads one), with its payload, as of `now`. The `http`
+    /// methods are built on it.
+    ///
+    /// # Errors
+    ///
+    /// As for [`verify`](Self::verify); a view whose method or headers no
+    /// HTTP request could carry is [`VerifyError::Malformed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sigv4::verify::Verifier;
+    /// use sigv4::{Credentials, Payload, RequestView, Signer, SigningTime};
+    ///
+    /// let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")?;
+    /// let time = SigningTime::parse("20150830T123600Z")?;
+    ///
+    /// // A request of one's own type, as header pairs, signed through a view.
+    /// let mut headers: Vec<(String, Vec<u8>)> = vec![("Host".into(), b"db.example.com:8182".to_vec())];
+    /// let pairs: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
+    /// let signer = Signer::neptune("us-east-1")?;
+    /// let view = RequestView::new("GET", "/status", "", &pairs);
+    /// let added: Vec<(String, Vec<u8>)> = signer
+    ///     .sign_view(&view, Payload::Bytes(b""), &creds, time)?
+    ///     .headers()
+    ///     .map(|(n, v)| (n.to_owned(), v.to_vec()))
+    ///     .collect();
+    /// headers.extend(added);
+    ///
+    /// // The server side reads the same kind of view.
+    /// let known = creds.clone();
+    /// let verifier = Verifier::neptune("us-east-1", move |id: &str| {
+    ///     (id == "AKIDEXAMPLE").then(|| known.clone())
+    /// })?;
+    /// let pairs: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
+    /// let view = RequestView::new("GET", "/status", "", &pairs);
+    /// let verified = verifier.verify_view(&view, Payload::Bytes(b""), time)?;
+    /// assert_eq!(verified.access_key_id, "AKIDEXAMPLE");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn verify_view(
+        &self,
+        request: &RequestView<'_>,
+        payload: Payload<'_>,
+        now: SigningTime,
+    ) -> Result<Verified, VerifyError> {
         self.check_header_size(request)?;
+        request.check().map_err(|e| VerifyError::Malformed {
+            reason: e.to_string(),
+        })?;
         let token_signed = self.settings.session_token == SessionTokenMode::Signed;
         let claims = claims::parse(request, token_signed)?;
-
         // Scope: the date must be the request's, region and service ours.
         if claims.scope_date != claims.time.date() {
             return Err(VerifyError::ScopeMismatch {
@@ -353,8 +406,8 @@ impl<L: SecretLookup> Verifier<L> {
         let mut headers: InlineVec<Header<'_>, 32> = InlineVec::new();
         for name in &signed {
             let mut found = false;
-            for value in request.headers().get_all(*name) {
-                headers.push((name, value.as_bytes()));
+            for value in request.headers.get_all(name) {
+                headers.push((name, value));
                 found = true;
             }
             if !found {
@@ -363,14 +416,10 @@ impl<L: SecretLookup> Verifier<L> {
                 });
             }
         }
-        let uri = request.uri();
-        let query = claims
-            .signed_query
-            .as_deref()
-            .unwrap_or_else(|| uri.query().unwrap_or(""));
+        let query = claims.signed_query.as_deref().unwrap_or(request.query);
         let canonical = CanonicalRequest::new(
-            request.method().as_str(),
-            uri.path(),
+            request.method,
+            request.path,
             query,
             headers.as_slice(),
             &payload_hash,
@@ -407,8 +456,8 @@ impl<L: SecretLookup> Verifier<L> {
     }
 
     /// The header bound, counted before anything is parsed or sorted.
-    fn check_header_size<B>(&self, request: &Request<B>) -> Result<(), VerifyError> {
-        let headers = request.headers();
+    fn check_header_size(&self, request: &RequestView<'_>) -> Result<(), VerifyError> {
+        let headers = request.headers;
         let count = headers.len();
         let too_large = || VerifyError::HeadersTooLarge {
             max_headers: self.max_headers,
@@ -419,7 +468,7 @@ impl<L: SecretLookup> Verifier<L> {
         }
         let bytes = headers
             .iter()
-            .map(|(name, value)| name.as_str().len() + value.len())
+            .map(|(name, value)| name.len() + value.len())
             .fold(0usize, usize::saturating_add);
         if bytes > self.max_header_bytes {
             return Err(too_large());
@@ -469,8 +518,8 @@ pub(crate) fn require_checked_payload(payload: PayloadCheck) -> Result<(), Verif
 /// and the `date` header when the time comes from it. `signed` is checked
 /// to be strictly sorted first, so each look-up is a binary search: n log n
 /// in all, whatever the request holds.
-fn check_signed_headers<B>(
-    request: &Request<B>,
+fn check_signed_headers(
+    request: &RequestView<'_>,
     signed: &[&str],
     time_header: Option<&'static str>,
     settings: &SigningSettings,
@@ -483,7 +532,14 @@ fn check_signed_headers<B>(
             reason: "SignedHeaders is not a sorted list of lowercase names",
         });
     }
-    let is_signed = |name: &str| signed.binary_search(&name).is_ok();
+    // `signed` is lowercase and sorted, so a case-blind comparison keeps
+    // its order: view names may come in any case.
+    let is_signed = |name: &str| {
+        signed
+            .binary_search_by(|s| s.bytes().cmp(name.bytes().map(|b| b.to_ascii_lowercase())))
+            .is_ok()
+    };
+    let lowercase = request.headers.lowercase();
     for required in ["host"].into_iter().chain(time_header) {
         if !is_signed(required) {
             return Err(VerifyError::UnsignedHeader {
@@ -493,19 +549,21 @@ fn check_signed_headers<B>(
     }
     // The token, when added after signing, is checked on its own.
     let token_unsigned = settings.session_token == SessionTokenMode::AddedAfterSigning;
-    for name in request.headers().keys() {
-        let name = name.as_str();
-        let may_go_unsigned = settings.excluded_headers.contains_lowercase(name)
-            || (token_unsigned && name == "x-amz-security-token");
-        if name.starts_with("x-amz-") && !may_go_unsigned && !is_signed(name) {
+    for (name, _) in request.headers.iter() {
+        let amz = name
+            .get(..6)
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case("x-amz-"));
+        let may_go_unsigned = settings.excluded_headers.excludes(name, lowercase)
+            || (token_unsigned && name.eq_ignore_ascii_case("x-amz-security-token"));
+        if amz && !may_go_unsigned && !is_signed(name) {
             return Err(VerifyError::UnsignedHeader { name: name.into() });
         }
     }
     Ok(())
 }
 
-fn check_session_token<B>(
-    request: &Request<B>,
+fn check_session_token(
+    request: &RequestView<'_>,
     credentials: &Credentials,
     claims: &claims::Claims<'_>,
     signed: &[&str],
@@ -514,7 +572,7 @@ fn check_session_token<B>(
     let must_be_signed = settings.session_token == SessionTokenMode::Signed;
     let presented: Option<&[u8]> = match claims.location {
         SignatureLocation::Header => {
-            let header = request.headers().get("x-amz-security-token");
+            let header = request.headers.get_all("x-amz-security-token").next();
             if must_be_signed
                 && header.is_some()
                 && signed.binary_search(&"x-amz-security-token").is_err()
@@ -523,7 +581,7 @@ fn check_session_token<B>(
                     name: "x-amz-security-token".into(),
                 });
             }
-            header.map(http::HeaderValue::as_bytes)
+            header
         }
         // Every query parameter but the signature is signed.
         SignatureLocation::Query { .. } => claims.query_token.as_deref().map(str::as_bytes),
@@ -545,15 +603,15 @@ fn check_session_token<B>(
 /// The payload line, and what it says about the body:
 /// `x-amz-content-sha256` when present (checked against the body or its
 /// given hash), else the given payload.
-fn payload_hash<B>(
-    request: &Request<B>,
+fn payload_hash(
+    request: &RequestView<'_>,
     payload: Payload<'_>,
 ) -> Result<(PayloadHash, PayloadCheck), VerifyError> {
     let given = payload.hash().map_err(|e| VerifyError::Malformed {
         reason: e.to_string(),
     })?;
     let body_known = matches!(payload, Payload::Bytes(_) | Payload::Precomputed(_));
-    let mut claims = request.headers().get_all("x-amz-content-sha256").iter();
+    let mut claims = request.headers.get_all("x-amz-content-sha256");
     let claimed = claims.next();
     if claims.next().is_some() {
         return Err(VerifyError::IncompleteSignature {
@@ -563,8 +621,7 @@ fn payload_hash<B>(
     let line = match claimed {
         None => given,
         Some(claimed) => {
-            let claimed = claimed
-                .to_str()
+            let claimed = core::str::from_utf8(claimed)
                 .unwrap_or_default()
                 .trim_matches([' ', '\t']);
             match PayloadHash::constant(claimed.as_bytes()) {

@@ -114,7 +114,16 @@ impl Context {
 /// The signer `context.json` asks for (see tests/aws_suite.rs for the
 /// mapping).
 pub fn signer_for(ctx: &Context) -> Signer {
-    let settings = SigningSettings::default()
+    Signer::new(
+        Region::new(&ctx.region).unwrap(),
+        Service::new(&ctx.service).unwrap(),
+    )
+    .with_settings(settings_for(ctx))
+}
+
+/// The signing settings `context.json` asks for.
+pub fn settings_for(ctx: &Context) -> SigningSettings {
+    SigningSettings::default()
         .with_uri_encoding(UriEncoding::Single)
         .with_path_normalization(ctx.normalize)
         .with_content_sha256_header(ctx.sign_body)
@@ -122,12 +131,7 @@ pub fn signer_for(ctx: &Context) -> Signer {
             SessionTokenMode::AddedAfterSigning
         } else {
             SessionTokenMode::Signed
-        });
-    Signer::new(
-        Region::new(&ctx.region).unwrap(),
-        Service::new(&ctx.service).unwrap(),
-    )
-    .with_settings(settings)
+        })
 }
 
 /// The credentials of `context.json`.
