@@ -26,6 +26,7 @@ use crate::core::signing_key::SigningKeyCache;
 use crate::core::string_to_sign::StringToSign;
 use crate::core::time::SigningTime;
 use crate::core::tuned::scope_tail;
+use view::ViewHeaders;
 
 pub use explain::Explanation;
 pub use view::{PresignInstructions, RequestView, SigningInstructions};
@@ -393,8 +394,39 @@ fn signed_headers<'v>(
     headers: &mut InlineVec<Header<'v>, 32>,
     skip: impl Fn(&str) -> bool,
 ) -> Result<PayloadHash, SigningError> {
+    // One loop per kind of header list, so the loop over a map does not
+    // branch on the kind at every header.
+    match view.headers {
+        ViewHeaders::Pairs(pairs) => collect_signed(
+            pairs.iter().copied(),
+            settings,
+            lowercase,
+            payload,
+            headers,
+            skip,
+        ),
+        ViewHeaders::Http(map) => collect_signed(
+            map.iter()
+                .map(|(name, value)| (name.as_str(), value.as_bytes())),
+            settings,
+            true,
+            payload,
+            headers,
+            skip,
+        ),
+    }
+}
+
+fn collect_signed<'v>(
+    pairs: impl Iterator<Item = Header<'v>>,
+    settings: &SigningSettings,
+    lowercase: bool,
+    payload: &PayloadHash,
+    headers: &mut InlineVec<Header<'v>, 32>,
+    skip: impl Fn(&str) -> bool,
+) -> Result<PayloadHash, SigningError> {
     let mut from_header = None;
-    for (name, value) in view.headers.iter() {
+    for (name, value) in pairs {
         if settings.excluded_headers.excludes(name, lowercase) || skip(name) {
             continue;
         }
