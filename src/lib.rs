@@ -60,6 +60,9 @@ pub mod tools;
 pub mod verify;
 
 pub use crate::core::canonical::{CanonicalRequest, Header};
+pub use crate::core::chunked::{
+    signed_chunked_length, ChunkSigner, CHUNK_ALGORITHM, MAX_CHUNK_HEADER_LEN, TRAILER_ALGORITHM,
+};
 pub use crate::core::credentials::Credentials;
 pub use crate::core::error::{InvalidInput, SigningError};
 pub use crate::core::payload::{

@@ -8,6 +8,7 @@
 //! | 2. string to sign | `string_to_sign.rs` |
 //! | 3. signing key (derivation and cache) | `signing_key.rs` |
 //! | 4. signature (constant-time comparison) | `signature.rs` |
+//! | then, for aws-chunked bodies: the chain of chunk signatures | `chunked.rs` |
 //!
 //! What the stages need: the credential `scope.rs` (region, service, date),
 //! the signing `time.rs`, the `payload.rs` line, `encoding.rs`
@@ -21,6 +22,7 @@
 //! function it must equal and the oracle that checks it.
 
 pub(crate) mod canonical;
+pub(crate) mod chunked;
 pub(crate) mod credentials;
 pub(crate) mod encoding;
 pub(crate) mod error;

@@ -104,7 +104,7 @@ impl SigningKey {
     }
 
     /// An HMAC under this key, ready for input.
-    fn stream(&self) -> HmacStream {
+    pub(crate) fn stream(&self) -> HmacStream {
         HmacStream::new(self.mac.clone())
     }
 

@@ -317,6 +317,26 @@ impl Signer {
         }
     }
 
+    /// The signer of the chunks of an aws-chunked body, for a request this
+    /// signer signed at `time` with `credentials` (its payload
+    /// [`Payload::StreamingSigned`] or [`Payload::StreamingSignedTrailer`]),
+    /// whose signature, the seed of the chain, is `seed`. The key comes
+    /// from this signer's cache: it is not derived again.
+    ///
+    /// See [`ChunkSigner`](crate::ChunkSigner) for an example.
+    #[must_use]
+    pub fn chunk_signer(
+        &self,
+        credentials: &Credentials,
+        time: SigningTime,
+        seed: Signature,
+    ) -> crate::core::chunked::ChunkSigner {
+        let scope = self.scope(&time);
+        self.keys.with_key(credentials, &scope, |key| {
+            crate::core::chunked::ChunkSigner::new(key, &time, &scope, seed)
+        })
+    }
+
     fn scope<'a>(&'a self, time: &SigningTime) -> CredentialScope<'a> {
         CredentialScope::new(time, &self.region, &self.service).with_tail(&self.scope_tail)
     }
