@@ -11,8 +11,9 @@ use aws_sigv4::sign::v4 as aws;
 use aws_smithy_runtime_api::client::identity::Identity;
 use proptest::prelude::*;
 use sigv4::{
-    signed_chunked_length, ChunkSigner, CredentialScope, Credentials, Payload, Region, Service,
-    Signature, Signer, SigningKey, SigningSettings, SigningTime,
+    chunked_length, signed_chunked_length, write_unsigned_chunk_header, write_unsigned_final_chunk,
+    ChunkDecoder, ChunkSigner, ChunkedError, ChunkedFraming, CredentialScope, Credentials, Decoded,
+    Payload, Region, Service, Signature, Signer, SigningKey, SigningSettings, SigningTime,
 };
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -164,5 +165,286 @@ proptest! {
             "0;chunk-signature={running}\r\nx-amz-checksum-crc32:{checksum}\r\nx-amz-trailer-signature:{trailer_signature}\r\n\r\n"
         );
         prop_assert_eq!(text, expected_tail);
+    }
+}
+
+// ---- The decoder: the server side. ----
+
+fn example_key() -> (SigningTime, Region, Service) {
+    (
+        SigningTime::parse("20130524T000000Z").unwrap(),
+        Region::new("us-east-1").unwrap(),
+        Service::new("s3").unwrap(),
+    )
+}
+
+fn seed() -> Signature {
+    Signature::from_hex("4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9").unwrap()
+}
+
+/// A chunk signer for the example's key, time and scope.
+fn chain() -> ChunkSigner {
+    let (time, region, service) = example_key();
+    let scope = CredentialScope::new(&time, &region, &service);
+    let key = SigningKey::derive(SECRET, &scope);
+    ChunkSigner::new(&key, &time, &scope, seed())
+}
+
+/// `body` encoded as `framing` in chunks of `chunk_size`.
+fn encode(
+    framing: ChunkedFraming,
+    body: &[u8],
+    chunk_size: usize,
+    trailer: &[(&str, &str)],
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut signer = chain();
+    for chunk in body.chunks(chunk_size) {
+        match framing {
+            ChunkedFraming::UnsignedWithTrailer => {
+                write_unsigned_chunk_header(chunk.len(), &mut out)
+            }
+            _ => {
+                signer.write_chunk_header(chunk, &mut out);
+            }
+        }
+        out.extend_from_slice(chunk);
+        out.extend_from_slice(b"\r\n");
+    }
+    match framing {
+        ChunkedFraming::Signed => {
+            signer.write_final_chunk(&mut out);
+        }
+        ChunkedFraming::SignedWithTrailer => {
+            signer.write_final_chunk_with_trailer(trailer, &mut out);
+        }
+        _ => write_unsigned_final_chunk(trailer, &mut out),
+    }
+    out
+}
+
+fn decoder(framing: ChunkedFraming) -> ChunkDecoder {
+    match framing {
+        ChunkedFraming::Signed => ChunkDecoder::signed(chain(), false),
+        ChunkedFraming::SignedWithTrailer => ChunkDecoder::signed(chain(), true),
+        _ => ChunkDecoder::unsigned_with_trailer(),
+    }
+}
+
+/// Feeds `encoded` in pieces of `piece` bytes; the data handed over, or
+/// the first error (with the data handed over before it).
+fn decode_all(
+    decoder: &mut ChunkDecoder,
+    encoded: &[u8],
+    piece: usize,
+) -> (Vec<u8>, Result<(), ChunkedError>) {
+    let mut data = Vec::new();
+    for part in encoded.chunks(piece.max(1)) {
+        let mut input = part;
+        loop {
+            match decoder.decode(input) {
+                Ok((used, decoded)) => {
+                    if let Decoded::Data(bytes) = decoded {
+                        data.extend_from_slice(bytes);
+                    }
+                    input = &input[used..];
+                    if input.is_empty() && !matches!(decoded, Decoded::Data(_)) {
+                        break;
+                    }
+                }
+                Err(e) => return (data, Err(e)),
+            }
+        }
+    }
+    let end = decoder.finish();
+    (data, end)
+}
+
+#[test]
+fn the_aws_example_decodes_and_checks() {
+    let body = vec![b'a'; 66_560];
+    let encoded = encode(ChunkedFraming::Signed, &body, 64 * 1024, &[]);
+    assert!(encoded.starts_with(
+        b"10000;chunk-signature=ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648\r\n"
+    ));
+    for piece in [1, 7, 4096, 70_000] {
+        let mut decoder = ChunkDecoder::signed(chain(), false).with_decoded_length(66_560);
+        let (data, end) = decode_all(&mut decoder, &encoded, piece);
+        assert_eq!(end, Ok(()), "pieces of {piece}");
+        assert!(data == body);
+        assert!(decoder.is_done());
+    }
+}
+
+const CRC: (&str, &str) = ("x-amz-checksum-crc32", "sOO8/Q==");
+
+/// Each refusal, with its error; no data of a chunk that fails its check
+/// is handed over, and a decoder that failed stays failed.
+#[test]
+fn bad_bodies_are_refused_each_with_its_error() {
+    let body: Vec<u8> = (0..3000u32).map(|i| (i % 251) as u8).collect();
+    let signed = encode(ChunkedFraming::Signed, &body, 1000, &[]);
+    let refused = |framing: ChunkedFraming, bytes: &[u8]| {
+        let mut d = decoder(framing);
+        decode_all(&mut d, bytes, 97)
+    };
+    // Sanity: the untouched body passes.
+    assert_eq!(refused(ChunkedFraming::Signed, &signed).1, Ok(()));
+
+    // A changed byte in the second chunk: the first chunk's data only.
+    let header_len = signed.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let mut changed = signed.clone();
+    changed[header_len + 1000 + 2 + header_len - 1 + 5] ^= 1;
+    let (data, end) = refused(ChunkedFraming::Signed, &changed);
+    assert_eq!(end, Err(ChunkedError::ChunkSignatureMismatch { chunk: 1 }));
+    assert_eq!(data, &body[..1000]);
+
+    // Chunks reordered (the first two swapped, both 1000 bytes).
+    let one = header_len + 1000 + 2;
+    let mut reordered = signed[one..2 * one].to_vec();
+    reordered.extend_from_slice(&signed[..one]);
+    reordered.extend_from_slice(&signed[2 * one..]);
+    let (data, end) = refused(ChunkedFraming::Signed, &reordered);
+    assert_eq!(end, Err(ChunkedError::ChunkSignatureMismatch { chunk: 0 }));
+    assert!(data.is_empty());
+
+    // Truncated before the final chunk, and at every byte of it.
+    let final_at = signed.len() - (1 + 1 + 16 + 64 + 2 + 2);
+    for cut in [one, final_at, signed.len() - 1] {
+        assert_eq!(
+            refused(ChunkedFraming::Signed, &signed[..cut]).1,
+            Err(ChunkedError::Truncated)
+        );
+    }
+
+    // Data after the end.
+    let mut extra = signed.clone();
+    extra.extend_from_slice(b"x");
+    assert_eq!(
+        refused(ChunkedFraming::Signed, &extra).1,
+        Err(ChunkedError::DataAfterEnd)
+    );
+
+    // A size line that lies: one byte more, one byte less.
+    for size in ["3e9", "3e7"] {
+        let mut lying = signed.clone();
+        lying[..3].copy_from_slice(size.as_bytes());
+        assert!(
+            matches!(
+                refused(ChunkedFraming::Signed, &lying).1,
+                Err(ChunkedError::MissingChunkEnd { chunk: 0 }
+                    | ChunkedError::ChunkSignatureMismatch { chunk: 0 })
+            ),
+            "{size}"
+        );
+    }
+
+    // A size line with no end: refused at 256 bytes, not read on.
+    let endless = vec![b'1'; 100_000];
+    assert!(matches!(
+        refused(ChunkedFraming::Signed, &endless).1,
+        Err(ChunkedError::BadChunkHeader { chunk: 0, .. })
+    ));
+    // A chunk larger than the bound, refused before its data.
+    let mut d = ChunkDecoder::signed(chain(), false).with_max_chunk_size(999);
+    assert_eq!(
+        decode_all(&mut d, &signed, 97).1,
+        Err(ChunkedError::ChunkTooLarge { chunk: 0, max: 999 })
+    );
+    // Sizes that are not hex, or too long; a missing signature.
+    for line in [
+        "zz;chunk-signature=",
+        "10000000000000000;chunk-signature=",
+        "3e8",
+        "3e8;chunk-signature=abc",
+    ] {
+        let bad = format!("{line}\r\n");
+        assert!(
+            matches!(
+                refused(ChunkedFraming::Signed, bad.as_bytes()).1,
+                Err(ChunkedError::BadChunkHeader { .. })
+            ),
+            "{line}"
+        );
+    }
+    // The decoded length differs from x-amz-decoded-content-length.
+    for expected in [2999, 3001] {
+        let mut d = ChunkDecoder::signed(chain(), false).with_decoded_length(expected);
+        assert!(matches!(
+            decode_all(&mut d, &signed, 97).1,
+            Err(ChunkedError::DecodedLengthMismatch { .. })
+        ));
+    }
+
+    // Trailers: a good one passes; missing, extra, or with a wrong
+    // signature, it is refused.
+    let trailed = encode(ChunkedFraming::SignedWithTrailer, &body, 1000, &[CRC]);
+    let (_, end) = refused(ChunkedFraming::SignedWithTrailer, &trailed);
+    assert_eq!(end, Ok(()));
+    let mut d = decoder(ChunkedFraming::SignedWithTrailer);
+    decode_all(&mut d, &trailed, 5).1.unwrap();
+    assert_eq!(d.trailer(), &[(CRC.0.to_owned(), CRC.1.to_owned())]);
+    // Missing: the body ends as an untrailed one does.
+    assert!(matches!(
+        refused(ChunkedFraming::SignedWithTrailer, &signed).1,
+        Err(ChunkedError::BadTrailer { .. })
+    ));
+    // Extra: a trailer on a body that has none.
+    assert!(matches!(
+        refused(ChunkedFraming::Signed, &trailed).1,
+        Err(ChunkedError::BadTrailer { .. })
+    ));
+    // A changed trailer value.
+    let mut changed = trailed.clone();
+    let at = changed.windows(8).position(|w| w == b"sOO8/Q==").unwrap();
+    changed[at + 5] = b'R';
+    assert_eq!(
+        refused(ChunkedFraming::SignedWithTrailer, &changed).1,
+        Err(ChunkedError::TrailerSignatureMismatch)
+    );
+    // Unsigned chunks with a trailer: framing checked, data handed over.
+    let unsigned = encode(ChunkedFraming::UnsignedWithTrailer, &body, 1000, &[CRC]);
+    let (data, end) = refused(ChunkedFraming::UnsignedWithTrailer, &unsigned);
+    assert_eq!(end, Ok(()));
+    assert_eq!(data, body);
+    // Signed size lines where unsigned ones are due.
+    assert!(matches!(
+        refused(ChunkedFraming::UnsignedWithTrailer, &trailed).1,
+        Err(ChunkedError::BadChunkHeader { .. })
+    ));
+
+    // After an error, nothing more.
+    let mut d = decoder(ChunkedFraming::Signed);
+    assert!(d.decode(b"zz\r\n").is_err());
+    assert_eq!(d.decode(&signed).unwrap_err(), ChunkedError::AlreadyFailed);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Every framing round-trips through the decoder, fed in pieces of any
+    /// size, and is as long as `chunked_length` says.
+    #[test]
+    fn every_framing_round_trips(
+        len in prop_oneof![Just(0usize), Just(4096), Just(8192), 0usize..20_000],
+        chunk_size in prop_oneof![Just(4096usize), 1usize..5000],
+        piece in 1usize..9000,
+        framing in prop_oneof![
+            Just(ChunkedFraming::Signed),
+            Just(ChunkedFraming::SignedWithTrailer),
+            Just(ChunkedFraming::UnsignedWithTrailer),
+        ],
+    ) {
+        let body: Vec<u8> = (0..len).map(|i| (i * 7 % 256) as u8).collect();
+        let trailer: &[(&str, &str)] = if framing == ChunkedFraming::Signed { &[] } else { &[CRC] };
+        let encoded = encode(framing, &body, chunk_size, trailer);
+        prop_assert_eq!(
+            chunked_length(len as u64, chunk_size as u64, framing, trailer),
+            Some(encoded.len() as u64)
+        );
+        let mut d = decoder(framing).with_decoded_length(len as u64);
+        let (data, end) = decode_all(&mut d, &encoded, piece);
+        prop_assert_eq!(end, Ok(()));
+        prop_assert!(data == body);
     }
 }

@@ -22,6 +22,10 @@
 
 use std::fmt;
 
+mod decode;
+
+pub use decode::{ChunkDecoder, ChunkedError, Decoded, DEFAULT_MAX_CHUNK_SIZE, MAX_TRAILER_BYTES};
+
 use crate::core::encoding::{hex32, Sink};
 use crate::core::scope::CredentialScope;
 use crate::core::sha256::{sha256, HmacStream};
@@ -39,6 +43,24 @@ pub const TRAILER_ALGORITHM: &str = "AWS4-HMAC-SHA256-TRAILER";
 /// sign.
 const EMPTY_SHA256_HEX: &[u8; 64] =
     b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// The extension of a signed chunk's size line, after the `;`.
+pub(crate) const CHUNK_SIGNATURE: &str = "chunk-signature=";
+
+/// How an aws-chunked body is framed, after the request's
+/// `x-amz-content-sha256`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChunkedFraming {
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`: signed chunks, no trailer.
+    Signed,
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`: signed chunks, then a
+    /// signed trailer.
+    SignedWithTrailer,
+    /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`: unsigned chunks, then a
+    /// trailer (its checksum covers the data).
+    UnsignedWithTrailer,
+}
 
 /// The longest chunk header [`ChunkSigner::write_chunk_header`] writes:
 /// sixteen hex digits of size, `;chunk-signature=`, 64 hex digits, CRLF.
@@ -132,12 +154,18 @@ impl ChunkSigner {
     /// Signs the next chunk (an empty one ends the stream) and makes its
     /// signature the one the next chunk is signed over.
     pub fn sign_chunk(&mut self, chunk: &[u8]) -> Signature {
+        self.sign_hashed_chunk(&sha256(chunk))
+    }
+
+    /// [`sign_chunk`](Self::sign_chunk) for a chunk whose SHA-256 the
+    /// caller computed as the data streamed by.
+    pub(crate) fn sign_hashed_chunk(&mut self, hash: &[u8; 32]) -> Signature {
         let mut stream = self.chunk.clone();
         stream.put(&self.previous.to_hex());
         stream.put(b"\n");
         stream.put(EMPTY_SHA256_HEX);
         stream.put(b"\n");
-        stream.put(&hex32(&sha256(chunk)));
+        stream.put(&hex32(hash));
         self.previous = Signature::from_bytes(stream.finish());
         self.previous
     }
@@ -189,7 +217,7 @@ impl ChunkSigner {
     }
 
     /// The trailer signature over the previous (final chunk's) signature.
-    fn sign_trailer(&mut self, trailer: &[(&str, &str)]) -> Signature {
+    pub(crate) fn sign_trailer(&mut self, trailer: &[(&str, &str)]) -> Signature {
         let mut canonical = crate::core::sha256::Sha256Stream::sha256();
         for (name, value) in trailer {
             for b in name.bytes() {
@@ -230,24 +258,73 @@ fn hex_len(n: u64) -> u64 {
     u64::from((64 - n.leading_zeros()).div_ceil(4).max(1))
 }
 
+/// Appends an unsigned chunk's size line, `hex-size\r\n`
+/// (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`); the caller then writes the
+/// chunk and `\r\n`.
+pub fn write_unsigned_chunk_header(len: usize, out: &mut Vec<u8>) {
+    write_size(out, len as u64);
+    out.put(b"\r\n");
+}
+
+/// Ends an unsigned body: `0\r\n`, each trailer header as
+/// `name:value\r\n`, and the blank line.
+pub fn write_unsigned_final_chunk(trailer: &[(&str, &str)], out: &mut Vec<u8>) {
+    out.put(b"0\r\n");
+    for (name, value) in trailer {
+        out.put(name.as_bytes());
+        out.put(b":");
+        out.put(value.trim().as_bytes());
+        out.put(b"\r\n");
+    }
+    out.put(b"\r\n");
+}
+
 /// The length of a body of `decoded` bytes sent as signed aws-chunked in
 /// chunks of `chunk_size` (the last one shorter), ending with the signed
 /// empty chunk and no trailer: the `content-length` to send before the
 /// body. `None` when `chunk_size` is zero or the length overflows.
 #[must_use]
 pub fn signed_chunked_length(decoded: u64, chunk_size: u64) -> Option<u64> {
+    chunked_length(decoded, chunk_size, ChunkedFraming::Signed, &[])
+}
+
+/// The encoded length of a body of `decoded` bytes in chunks of
+/// `chunk_size`, framed as `framing`, with these trailer headers (ignored
+/// for [`ChunkedFraming::Signed`]): what the signer and the
+/// `write_unsigned_*` functions write. `None` when `chunk_size` is zero or
+/// the length overflows.
+#[must_use]
+pub fn chunked_length(
+    decoded: u64,
+    chunk_size: u64,
+    framing: ChunkedFraming,
+    trailer: &[(&str, &str)],
+) -> Option<u64> {
     if chunk_size == 0 {
         return None;
     }
-    let framing = |size: u64| hex_len(size) + (";chunk-signature=".len() as u64) + 64 + 2;
+    let signature = match framing {
+        ChunkedFraming::UnsignedWithTrailer => 0,
+        _ => 1 + CHUNK_SIGNATURE.len() as u64 + 64,
+    };
+    let framing_of = |size: u64| hex_len(size) + signature + 2;
     let full = decoded / chunk_size;
     let rest = decoded % chunk_size;
-    let mut total = full.checked_mul(framing(chunk_size) + chunk_size + 2)?;
+    let mut total = full.checked_mul(framing_of(chunk_size).checked_add(chunk_size)? + 2)?;
     if rest > 0 {
-        total = total.checked_add(framing(rest) + rest + 2)?;
+        total = total.checked_add(framing_of(rest) + rest + 2)?;
     }
-    // `0;chunk-signature=...\r\n\r\n`
-    total.checked_add(framing(0) + 2)
+    total = total.checked_add(framing_of(0))?;
+    if framing != ChunkedFraming::Signed {
+        for (name, value) in trailer {
+            total = total.checked_add((name.len() + 1 + value.trim().len() + 2) as u64)?;
+        }
+        if framing == ChunkedFraming::SignedWithTrailer {
+            total = total.checked_add(("x-amz-trailer-signature:".len() + 64 + 2) as u64)?;
+        }
+    }
+    // The blank line that ends the body.
+    total.checked_add(2)
 }
 
 #[cfg(test)]
