@@ -68,3 +68,8 @@ fn credentials_json_corpus() {
 fn sts_corpus() {
     run("sts", targets::sts);
 }
+
+#[test]
+fn chunked_corpus() {
+    run("chunked", targets::chunked);
+}
