@@ -60,10 +60,13 @@ pub mod tools;
 pub mod verify;
 
 pub use crate::core::canonical::{CanonicalRequest, Header};
+#[cfg(feature = "checksums")]
+pub use crate::core::chunked::Checksum;
 pub use crate::core::chunked::{
     chunked_length, signed_chunked_length, write_unsigned_chunk_header, write_unsigned_final_chunk,
-    ChunkDecoder, ChunkSigner, ChunkedError, ChunkedFraming, Decoded, CHUNK_ALGORITHM,
-    DEFAULT_MAX_CHUNK_SIZE, MAX_CHUNK_HEADER_LEN, MAX_TRAILER_BYTES, TRAILER_ALGORITHM,
+    ChecksumAlgorithm, ChunkDecoder, ChunkSigner, ChunkedError, ChunkedFraming, Decoded,
+    CHUNK_ALGORITHM, DEFAULT_MAX_CHUNK_SIZE, MAX_CHUNK_HEADER_LEN, MAX_TRAILER_BYTES,
+    TRAILER_ALGORITHM,
 };
 pub use crate::core::credentials::Credentials;
 pub use crate::core::error::{InvalidInput, SigningError};

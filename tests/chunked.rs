@@ -448,3 +448,68 @@ proptest! {
         prop_assert!(data == body);
     }
 }
+
+/// `content-length` is held to: one byte short or long is refused.
+#[test]
+fn the_encoded_length_is_checked() {
+    let body = vec![7u8; 5000];
+    let encoded = encode(ChunkedFraming::Signed, &body, 1024, &[]);
+    let len = encoded.len() as u64;
+    let mut exact = decoder(ChunkedFraming::Signed).with_encoded_length(len);
+    assert_eq!(decode_all(&mut exact, &encoded, 333).1, Ok(()));
+    for expected in [len - 1, len + 1] {
+        let mut d = decoder(ChunkedFraming::Signed).with_encoded_length(expected);
+        assert!(matches!(
+            decode_all(&mut d, &encoded, 333).1,
+            Err(ChunkedError::EncodedLengthMismatch { .. }) | Err(ChunkedError::Truncated)
+        ));
+    }
+}
+
+/// The trailer's checksum is the data's, for every algorithm, in both
+/// trailer framings; a wrong value, another algorithm, or an extra header
+/// is refused.
+#[cfg(feature = "checksums")]
+#[test]
+fn trailer_checksums_are_checked() {
+    use sigv4::{Checksum, ChecksumAlgorithm};
+    let body: Vec<u8> = (0..70_000u32).map(|i| (i * 13 % 256) as u8).collect();
+    for algorithm in ChecksumAlgorithm::ALL {
+        let mut sum = Checksum::new(algorithm);
+        sum.update(&body);
+        let value = sum.finish();
+        let header = algorithm.header_name();
+        for framing in [
+            ChunkedFraming::SignedWithTrailer,
+            ChunkedFraming::UnsignedWithTrailer,
+        ] {
+            let check = |trailer: &[(&str, &str)]| {
+                let encoded = encode(framing, &body, 8192, trailer);
+                let mut d = decoder(framing).with_trailer_checksum(algorithm);
+                decode_all(&mut d, &encoded, 4000).1
+            };
+            assert_eq!(check(&[(header, &value)]), Ok(()), "{header} {framing:?}");
+            let mut wrong = value.clone().into_bytes();
+            wrong[0] = if wrong[0] == b'A' { b'B' } else { b'A' };
+            let wrong = String::from_utf8(wrong).unwrap();
+            assert_eq!(
+                check(&[(header, &wrong)]),
+                Err(ChunkedError::ChecksumMismatch { header }),
+                "{header} {framing:?}"
+            );
+            let other = if algorithm == ChecksumAlgorithm::Crc32 {
+                ChecksumAlgorithm::Sha256
+            } else {
+                ChecksumAlgorithm::Crc32
+            };
+            assert!(matches!(
+                check(&[(other.header_name(), &value)]),
+                Err(ChunkedError::BadTrailer { .. })
+            ));
+            assert!(matches!(
+                check(&[(header, &value), ("x-amz-meta-extra", "1")]),
+                Err(ChunkedError::BadTrailer { .. })
+            ));
+        }
+    }
+}

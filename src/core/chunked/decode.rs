@@ -11,6 +11,8 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 
+#[cfg(feature = "checksums")]
+use super::{Checksum, ChecksumAlgorithm};
 use super::{ChunkSigner, ChunkedFraming, CHUNK_SIGNATURE};
 use crate::core::signature::Signature;
 
@@ -75,6 +77,18 @@ pub enum ChunkedError {
     },
     /// The trailer's signature is not the one its headers sign to.
     TrailerSignatureMismatch,
+    /// The encoded body is not as long as `content-length` says.
+    EncodedLengthMismatch {
+        /// What the header says.
+        expected: u64,
+        /// What the body holds (so far, when it is already longer).
+        actual: u64,
+    },
+    /// The trailer's checksum is not the data's.
+    ChecksumMismatch {
+        /// The trailer header, `x-amz-checksum-crc32`, ...
+        header: &'static str,
+    },
     /// The decoder was used again after it returned an error.
     AlreadyFailed,
 }
@@ -106,6 +120,13 @@ impl fmt::Display for ChunkedError {
             Self::BadTrailer { reason } => write!(f, "aws-chunked: bad trailer: {reason}"),
             Self::TrailerSignatureMismatch => {
                 f.write_str("aws-chunked: the trailer's signature does not match")
+            }
+            Self::EncodedLengthMismatch { expected, actual } => write!(
+                f,
+                "aws-chunked: content-length is {expected}, the body holds {actual}"
+            ),
+            Self::ChecksumMismatch { header } => {
+                write!(f, "aws-chunked: the trailer's {header} is not the data's")
             }
             Self::AlreadyFailed => f.write_str("aws-chunked: the decoder already failed"),
         }
@@ -205,6 +226,11 @@ pub struct ChunkDecoder {
     trailer: Vec<(String, String)>,
     trailer_bytes: usize,
     trailer_signature: Option<Signature>,
+    expected_encoded: Option<u64>,
+    encoded: u64,
+    /// The checksum the trailer must carry, computed over the data.
+    #[cfg(feature = "checksums")]
+    checksum: Option<Checksum>,
 }
 
 impl fmt::Debug for ChunkDecoder {
@@ -259,7 +285,28 @@ impl ChunkDecoder {
             trailer: Vec::new(),
             trailer_bytes: 0,
             trailer_signature: None,
+            expected_encoded: None,
+            encoded: 0,
+            #[cfg(feature = "checksums")]
+            checksum: None,
         }
+    }
+
+    /// Requires the encoded body to be `length` bytes (`content-length`).
+    #[must_use]
+    pub fn with_encoded_length(mut self, length: u64) -> Self {
+        self.expected_encoded = Some(length);
+        self
+    }
+
+    /// Requires the trailer to be exactly the checksum header of
+    /// `algorithm` (as `x-amz-trailer` names it), and its value to be the
+    /// checksum of the decoded data (feature `checksums`).
+    #[cfg(feature = "checksums")]
+    #[must_use]
+    pub fn with_trailer_checksum(mut self, algorithm: ChecksumAlgorithm) -> Self {
+        self.checksum = Some(Checksum::new(algorithm));
+        self
     }
 
     /// Accepts chunks of at most `max` bytes (default
@@ -313,7 +360,20 @@ impl ChunkDecoder {
         if self.state == State::Failed {
             return Err(ChunkedError::AlreadyFailed);
         }
-        match self.step(input) {
+        let result = self.step(input).and_then(|(used, data)| {
+            self.encoded = self.encoded.saturating_add(used as u64);
+            if let Some(expected) = self.expected_encoded {
+                let done = self.state == State::End;
+                if self.encoded > expected || (done && self.encoded != expected) {
+                    return Err(ChunkedError::EncodedLengthMismatch {
+                        expected,
+                        actual: self.encoded,
+                    });
+                }
+            }
+            Ok((used, data))
+        });
+        match result {
             Ok((used, true)) => Ok((used, Decoded::Data(&self.data))),
             Ok((used, false)) if self.state == State::End => Ok((used, Decoded::End)),
             Ok((used, false)) => Ok((used, Decoded::NeedMore)),
@@ -504,6 +564,10 @@ impl ChunkDecoder {
             }
         }
         self.decoded += self.data.len() as u64;
+        #[cfg(feature = "checksums")]
+        if let Some(checksum) = &mut self.checksum {
+            checksum.update(&self.data);
+        }
         Ok(())
     }
 
@@ -599,6 +663,23 @@ impl ChunkDecoder {
             return Err(ChunkedError::BadTrailer {
                 reason: "no trailer header",
             });
+        }
+        #[cfg(feature = "checksums")]
+        if let Some(checksum) = self.checksum.take() {
+            let header = checksum.algorithm().header_name();
+            let [(name, value)] = self.trailer.as_slice() else {
+                return Err(ChunkedError::BadTrailer {
+                    reason: "not exactly the one checksum x-amz-trailer names",
+                });
+            };
+            if name != header {
+                return Err(ChunkedError::BadTrailer {
+                    reason: "a checksum other than the one x-amz-trailer names",
+                });
+            }
+            if *value != checksum.finish() {
+                return Err(ChunkedError::ChecksumMismatch { header });
+            }
         }
         self.state = State::End;
         Ok(())

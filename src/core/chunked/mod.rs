@@ -22,7 +22,12 @@
 
 use std::fmt;
 
+mod checksum;
 mod decode;
+
+#[cfg(feature = "checksums")]
+pub use checksum::Checksum;
+pub use checksum::ChecksumAlgorithm;
 
 pub use decode::{ChunkDecoder, ChunkedError, Decoded, DEFAULT_MAX_CHUNK_SIZE, MAX_TRAILER_BYTES};
 
