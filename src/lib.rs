@@ -64,9 +64,9 @@ pub use crate::core::canonical::{CanonicalRequest, Header};
 pub use crate::core::chunked::Checksum;
 pub use crate::core::chunked::{
     chunked_length, signed_chunked_length, write_unsigned_chunk_header, write_unsigned_final_chunk,
-    ChecksumAlgorithm, ChunkDecoder, ChunkSigner, ChunkedError, ChunkedFraming, Decoded,
-    CHUNK_ALGORITHM, DEFAULT_MAX_CHUNK_SIZE, MAX_CHUNK_HEADER_LEN, MAX_TRAILER_BYTES,
-    TRAILER_ALGORITHM,
+    ChecksumAlgorithm, ChunkDecoder, ChunkSigner, ChunkedEncoder, ChunkedError, ChunkedFraming,
+    ChunkedUpload, Decoded, CHUNK_ALGORITHM, DEFAULT_MAX_CHUNK_SIZE, MAX_CHUNK_HEADER_LEN,
+    MAX_TRAILER_BYTES, TRAILER_ALGORITHM,
 };
 pub use crate::core::credentials::Credentials;
 pub use crate::core::error::{InvalidInput, SigningError};

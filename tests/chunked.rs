@@ -513,3 +513,244 @@ fn trailer_checksums_are_checked() {
         }
     }
 }
+
+// ---- Signer::sign_chunked and Verifier::verify_chunked, end to end. ----
+
+fn s3_signer() -> Signer {
+    Signer::new(
+        Region::new("us-east-1").unwrap(),
+        Service::new("s3").unwrap(),
+    )
+    .with_settings(SigningSettings::s3())
+}
+
+fn example_credentials() -> Credentials {
+    Credentials::new("AKIAIOSFODNN7EXAMPLE", SECRET).unwrap()
+}
+
+/// Signs `body` as `upload` says and encodes it: the request, and the body.
+fn sign_upload(
+    request: &mut http::Request<()>,
+    upload: &sigv4::ChunkedUpload,
+    body: &[u8],
+) -> Vec<u8> {
+    let time = SigningTime::parse("20130524T000000Z").unwrap();
+    let mut encoder = s3_signer()
+        .sign_chunked(request, &example_credentials(), time, upload)
+        .unwrap();
+    let mut encoded = Vec::new();
+    for chunk in body.chunks(upload.chunk_size()) {
+        encoder.write_chunk_header(chunk, &mut encoded).unwrap();
+        encoded.extend_from_slice(chunk);
+        encoded.extend_from_slice(b"\r\n");
+    }
+    encoder.finish(&mut encoded).unwrap();
+    encoded
+}
+
+fn put_request() -> http::Request<()> {
+    http::Request::put("https://s3.amazonaws.com/examplebucket/chunkObject.txt")
+        .header("x-amz-storage-class", "REDUCED_REDUNDANCY")
+        .body(())
+        .unwrap()
+}
+
+/// `sign_chunked` sets exactly the example's headers, so it signs to the
+/// example's seed signature, and its encoder writes the example's body.
+#[test]
+fn sign_chunked_sets_the_example_headers() {
+    let body = vec![b'a'; 66_560];
+    let upload = sigv4::ChunkedUpload::signed(66_560, 64 * 1024).unwrap();
+    let mut request = put_request();
+    let encoded = sign_upload(&mut request, &upload, &body);
+    let headers = request.headers();
+    assert_eq!(headers["content-encoding"], "aws-chunked");
+    assert_eq!(headers["content-length"], "66824");
+    assert_eq!(headers["x-amz-decoded-content-length"], "66560");
+    assert_eq!(
+        headers["x-amz-content-sha256"],
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+    );
+    assert!(headers.get("x-amz-trailer").is_none());
+    assert!(headers["authorization"].to_str().unwrap().ends_with(
+        "SignedHeaders=content-encoding;content-length;host;x-amz-content-sha256;x-amz-date;\
+         x-amz-decoded-content-length;x-amz-storage-class, \
+         Signature=4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"
+    ));
+    assert_eq!(
+        encoded,
+        encode(ChunkedFraming::Signed, &body, 64 * 1024, &[])
+    );
+
+    // An existing encoding stays, after aws-chunked; a stale
+    // content-length is replaced.
+    let mut gzipped = put_request();
+    gzipped
+        .headers_mut()
+        .insert("content-encoding", "gzip".parse().unwrap());
+    gzipped
+        .headers_mut()
+        .insert("content-length", "5".parse().unwrap());
+    sign_upload(&mut gzipped, &upload, &body);
+    assert_eq!(gzipped.headers()["content-encoding"], "aws-chunked,gzip");
+    assert_eq!(gzipped.headers()["content-length"], "66824");
+}
+
+/// The encoder refuses to write other than the upload says.
+#[test]
+fn the_encoder_holds_to_the_upload() {
+    let time = SigningTime::parse("20130524T000000Z").unwrap();
+    let upload = sigv4::ChunkedUpload::signed(10, 4).unwrap();
+    let encoder = || {
+        s3_signer()
+            .sign_chunked(&mut put_request(), &example_credentials(), time, &upload)
+            .unwrap()
+    };
+    let mut out = Vec::new();
+    assert!(
+        encoder().write_chunk_header(&[0; 5], &mut out).is_err(),
+        "larger than the chunk size"
+    );
+    assert!(
+        encoder().write_chunk_header(&[], &mut out).is_err(),
+        "empty"
+    );
+    let mut e = encoder();
+    e.write_chunk_header(&[0; 3], &mut out).unwrap();
+    assert!(
+        e.write_chunk_header(&[0; 4], &mut out).is_err(),
+        "after a short chunk"
+    );
+    let mut e = encoder();
+    e.write_chunk_header(&[0; 4], &mut out).unwrap();
+    assert!(e.finish(&mut out).is_err(), "less than the decoded length");
+    assert!(sigv4::ChunkedUpload::signed(10, 0).is_err());
+}
+
+fn s3_verifier() -> sigv4::verify::Verifier<impl sigv4::verify::SecretLookup> {
+    let known = example_credentials();
+    sigv4::verify::Verifier::new(
+        Region::new("us-east-1").unwrap(),
+        Service::new("s3").unwrap(),
+        move |id: &str| (id == known.access_key_id()).then(|| known.clone()),
+    )
+    .with_settings(SigningSettings::s3())
+}
+
+/// What the verifier makes of a signed chunked request and its body: the
+/// data, or the first error's code.
+fn verify_upload(request: &http::Request<()>, encoded: &[u8]) -> Result<Vec<u8>, &'static str> {
+    let now = SigningTime::parse("20130524T000100Z").unwrap();
+    let (verified, mut decoder) = s3_verifier()
+        .verify_chunked(request, now)
+        .map_err(|e| e.code())?;
+    assert!(matches!(
+        verified.payload,
+        sigv4::verify::PayloadCheck::Chunked(_)
+    ));
+    let (data, end) = decode_all(&mut decoder, encoded, 1000);
+    end.map_err(|e| sigv4::verify::VerifyError::from(e).code())?;
+    Ok(data)
+}
+
+#[test]
+fn signed_chunked_requests_verify_and_changes_are_refused() {
+    let body: Vec<u8> = (0..50_000u32).map(|i| (i * 31 % 256) as u8).collect();
+    let upload = sigv4::ChunkedUpload::signed(body.len() as u64, 8192).unwrap();
+    let mut request = put_request();
+    let encoded = sign_upload(&mut request, &upload, &body);
+    assert_eq!(verify_upload(&request, &encoded), Ok(body.clone()));
+
+    // A changed data byte, a truncated body, a body with more after it.
+    let mut changed = encoded.clone();
+    changed[20_000] ^= 0x40;
+    assert_eq!(
+        verify_upload(&request, &changed),
+        Err("SignatureDoesNotMatch")
+    );
+    assert_eq!(
+        verify_upload(&request, &encoded[..encoded.len() - 3]),
+        Err("IncompleteBody")
+    );
+    let mut longer = encoded.clone();
+    longer.extend_from_slice(b"\r\n");
+    assert!(verify_upload(&request, &longer).is_err());
+
+    // The plain entry point refuses it; a changed signed header fails the seed.
+    let now = SigningTime::parse("20130524T000100Z").unwrap();
+    assert!(matches!(
+        s3_verifier().verify(&request.clone().map(|()| Vec::<u8>::new()), now),
+        Err(sigv4::verify::VerifyError::StreamingPayloadRefused { .. })
+    ));
+    let mut lying = request.clone();
+    lying
+        .headers_mut()
+        .insert("x-amz-decoded-content-length", "49999".parse().unwrap());
+    assert_eq!(
+        verify_upload(&lying, &encoded),
+        Err("SignatureDoesNotMatch")
+    );
+
+    // Not chunked, or without its decoded length: not verifiable as chunked.
+    let mut plain = http::Request::get("https://s3.amazonaws.com/x")
+        .body(())
+        .unwrap();
+    s3_signer()
+        .sign_with_payload(
+            &mut plain,
+            Payload::Unsigned,
+            &example_credentials(),
+            SigningTime::parse("20130524T000000Z").unwrap(),
+        )
+        .unwrap();
+    assert_eq!(verify_upload(&plain, b""), Err("InvalidRequest"));
+}
+
+#[cfg(feature = "checksums")]
+#[test]
+fn trailer_uploads_verify_and_bad_checksums_are_refused() {
+    use sigv4::ChecksumAlgorithm;
+    let body: Vec<u8> = (0..30_000u32).map(|i| (i * 7 % 256) as u8).collect();
+    for checksum in ChecksumAlgorithm::ALL {
+        for upload in [
+            sigv4::ChunkedUpload::signed(body.len() as u64, 8192)
+                .unwrap()
+                .with_trailer_checksum(checksum),
+            sigv4::ChunkedUpload::unsigned_with_trailer(body.len() as u64, 8192, checksum).unwrap(),
+        ] {
+            let mut request = put_request();
+            let encoded = sign_upload(&mut request, &upload, &body);
+            assert_eq!(request.headers()["x-amz-trailer"], checksum.header_name());
+            assert_eq!(
+                request.headers()["content-length"],
+                encoded.len().to_string().as_str(),
+                "{upload:?}"
+            );
+            assert_eq!(
+                verify_upload(&request, &encoded),
+                Ok(body.clone()),
+                "{upload:?}"
+            );
+            // The checksum's value changed: for signed trailers the trailer
+            // signature fails first; for unsigned ones the checksum does.
+            let header = format!("{}:", checksum.header_name());
+            let at = encoded
+                .windows(header.len())
+                .rposition(|w| w == header.as_bytes())
+                .unwrap()
+                + header.len();
+            let mut changed = encoded.clone();
+            changed[at] = if changed[at] == b'A' { b'B' } else { b'A' };
+            let expected = if upload.framing() == ChunkedFraming::UnsignedWithTrailer {
+                "BadDigest"
+            } else {
+                "SignatureDoesNotMatch"
+            };
+            assert_eq!(
+                verify_upload(&request, &changed),
+                Err(expected),
+                "{upload:?}"
+            );
+        }
+    }
+}

@@ -37,6 +37,13 @@ pub enum InvalidInput {
         /// The rejected number of seconds.
         seconds: u64,
     },
+    /// An aws-chunked body written other than as its `ChunkedUpload` says:
+    /// a chunk size of zero, a chunk larger than the chunk size, or more or
+    /// fewer bytes than the decoded length.
+    ChunkedUpload {
+        /// What was wrong.
+        reason: &'static str,
+    },
 }
 
 impl fmt::Display for InvalidInput {
@@ -68,6 +75,7 @@ impl fmt::Display for InvalidInput {
                 f,
                 "invalid presigned URL expiry {seconds} s: expected 1..=604800 seconds"
             ),
+            Self::ChunkedUpload { reason } => write!(f, "aws-chunked body: {reason}"),
         }
     }
 }

@@ -317,6 +317,124 @@ impl Signer {
         }
     }
 
+    /// Signs `request` for a body sent as aws-chunked, as `upload` says, and
+    /// returns the encoder that writes the body's framing. Sets and signs
+    /// `content-encoding: aws-chunked` (in front of an encoding the request
+    /// already has, such as `gzip`), `x-amz-decoded-content-length`,
+    /// `content-length` (the encoded length, replacing the request's) and,
+    /// with a trailer, `x-amz-trailer`; the payload line is the upload's
+    /// `STREAMING-*` constant.
+    ///
+    /// # Errors
+    ///
+    /// As for [`sign_with_payload`](Self::sign_with_payload), and
+    /// [`InvalidInput::ChunkedUpload`] when the encoded length overflows. On
+    /// error the request is unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sigv4::{ChunkedUpload, Credentials, Region, Service, Signer, SigningSettings, SigningTime};
+    ///
+    /// let signer = Signer::new(Region::new("us-east-1")?, Service::new("s3")?)
+    ///     .with_settings(SigningSettings::s3());
+    /// let creds = Credentials::new("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")?;
+    /// let body = vec![b'a'; 66_560];
+    /// let mut request = http::Request::put("https://s3.amazonaws.com/examplebucket/chunkObject.txt")
+    ///     .header("x-amz-storage-class", "REDUCED_REDUNDANCY")
+    ///     .body(())?;
+    /// let upload = ChunkedUpload::signed(body.len() as u64, 64 * 1024)?;
+    /// let mut encoder = signer.sign_chunked(
+    ///     &mut request, &creds, SigningTime::parse("20130524T000000Z")?, &upload)?;
+    ///
+    /// let mut encoded = Vec::new();
+    /// for chunk in body.chunks(upload.chunk_size()) {
+    ///     encoder.write_chunk_header(chunk, &mut encoded)?;
+    ///     encoded.extend_from_slice(chunk);
+    ///     encoded.extend_from_slice(b"\r\n");
+    /// }
+    /// encoder.finish(&mut encoded)?;
+    /// assert_eq!(request.headers()["content-length"], encoded.len().to_string().as_str());
+    /// assert!(request.headers()["authorization"].to_str()?.ends_with(
+    ///     "Signature=4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn sign_chunked<B>(
+        &self,
+        request: &mut Request<B>,
+        credentials: &Credentials,
+        time: SigningTime,
+        upload: &crate::core::chunked::ChunkedUpload,
+    ) -> Result<crate::core::chunked::ChunkedEncoder, SigningError> {
+        use http::header::{HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_LENGTH};
+        const DECODED: HeaderName = HeaderName::from_static("x-amz-decoded-content-length");
+        const TRAILER: HeaderName = HeaderName::from_static("x-amz-trailer");
+        let encoded = upload.encoded_length().ok_or(InvalidInput::ChunkedUpload {
+            reason: "the encoded length overflows",
+        })?;
+        let headers = request.headers_mut();
+        let saved: Vec<(HeaderName, Vec<HeaderValue>)> =
+            [CONTENT_ENCODING, CONTENT_LENGTH, DECODED, TRAILER]
+                .into_iter()
+                .map(|name| {
+                    let values = headers.get_all(&name).iter().cloned().collect();
+                    (name, values)
+                })
+                .collect();
+        // aws-chunked goes first: it is the outermost coding, undone first.
+        let existing: Vec<&str> = saved[0]
+            .1
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("aws-chunked"))
+            .collect();
+        let encoding = std::iter::once("aws-chunked")
+            .chain(existing)
+            .collect::<Vec<_>>()
+            .join(",");
+        let number = |n: u64| HeaderValue::from(n);
+        let invalid = |name: &str| SigningError::InvalidHeaderValue { name: name.into() };
+        let encoding = HeaderValue::from_str(&encoding).map_err(|_| invalid("content-encoding"))?;
+        headers.insert(CONTENT_ENCODING, encoding);
+        headers.insert(CONTENT_LENGTH, number(encoded));
+        headers.insert(DECODED, number(upload.decoded_length()));
+        match upload.checksum() {
+            Some(checksum) => {
+                headers.insert(TRAILER, HeaderValue::from_static(checksum.header_name()));
+            }
+            None => {
+                headers.remove(TRAILER);
+            }
+        }
+        let payload = match upload.framing() {
+            crate::core::chunked::ChunkedFraming::Signed => Payload::StreamingSigned,
+            crate::core::chunked::ChunkedFraming::SignedWithTrailer => {
+                Payload::StreamingSignedTrailer
+            }
+            _ => Payload::StreamingUnsignedTrailer,
+        };
+        match self.sign_with_payload(request, payload, credentials, time) {
+            Ok(seed) => {
+                let signer = (upload.framing()
+                    != crate::core::chunked::ChunkedFraming::UnsignedWithTrailer)
+                    .then(|| self.chunk_signer(credentials, time, seed));
+                Ok(crate::core::chunked::ChunkedEncoder::new(*upload, signer))
+            }
+            Err(e) => {
+                let headers = request.headers_mut();
+                for (name, values) in saved {
+                    headers.remove(&name);
+                    for value in values {
+                        headers.append(name.clone(), value);
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
     /// The signer of the chunks of an aws-chunked body, for a request this
     /// signer signed at `time` with `credentials` (its payload
     /// [`Payload::StreamingSigned`] or [`Payload::StreamingSignedTrailer`]),

@@ -90,6 +90,16 @@ pub enum VerifyError {
         /// What was wrong.
         reason: String,
     },
+    /// An aws-chunked body failed its checks: a chunk or trailer signature,
+    /// the framing, a length or the trailer checksum.
+    Chunked(crate::core::chunked::ChunkedError),
+    /// An aws-chunked request the verifier cannot check: no
+    /// `x-amz-decoded-content-length`, a trailer without a checksum it
+    /// knows, or a trailer checksum without feature `checksums`.
+    ChunkedUnsupported {
+        /// What is missing or unsupported.
+        reason: &'static str,
+    },
     /// The signature does not match. Carries what the verifier computed, so
     /// a client can diff its own (the session token is redacted).
     SignatureDoesNotMatch {
@@ -118,11 +128,32 @@ impl VerifyError {
             Self::StreamingPayloadRefused { .. } => "NotImplemented",
             Self::PayloadNotChecked { .. } => "AccessDenied",
             Self::HeadersTooLarge { .. } => "RequestHeaderSectionTooLarge",
+            Self::Chunked(e) => chunked_code(e),
+            Self::ChunkedUnsupported { .. } => "InvalidRequest",
             Self::ScopeMismatch { .. }
             | Self::UnsignedHeader { .. }
             | Self::SignedHeaderMissing { .. }
             | Self::SignatureDoesNotMatch { .. } => "SignatureDoesNotMatch",
         }
+    }
+}
+
+/// S3's codes for aws-chunked failures.
+fn chunked_code(e: &crate::core::chunked::ChunkedError) -> &'static str {
+    use crate::core::chunked::ChunkedError as E;
+    match e {
+        E::ChunkSignatureMismatch { .. } | E::TrailerSignatureMismatch => "SignatureDoesNotMatch",
+        E::ChecksumMismatch { .. } => "BadDigest",
+        E::Truncated | E::DecodedLengthMismatch { .. } | E::EncodedLengthMismatch { .. } => {
+            "IncompleteBody"
+        }
+        _ => "InvalidRequest",
+    }
+}
+
+impl From<crate::core::chunked::ChunkedError> for VerifyError {
+    fn from(e: crate::core::chunked::ChunkedError) -> Self {
+        Self::Chunked(e)
     }
 }
 
@@ -172,13 +203,14 @@ impl fmt::Display for VerifyError {
             ),
             Self::StreamingPayloadRefused { payload } => write!(
                 f,
-                "x-amz-content-sha256 {payload} is a streaming payload, whose chunk signatures \
-                 this server does not check"
+                "x-amz-content-sha256 {payload} is a streaming payload: verify it with \
+                 verify_chunked, which checks its chunks"
             ),
             Self::PayloadNotChecked { payload } => {
                 let how = match payload {
                     super::PayloadCheck::Unsigned => "the payload is UNSIGNED-PAYLOAD",
                     super::PayloadCheck::Streaming(_) => "the payload is streamed unchecked",
+                    super::PayloadCheck::Chunked(_) => "the payload is checked chunk by chunk",
                     _ => "the payload hash was not checked against the body",
                 };
                 write!(f, "a checked payload hash is required: {how}")
@@ -192,6 +224,10 @@ impl fmt::Display for VerifyError {
             ),
             Self::SignatureDoesNotMatch { .. } => {
                 f.write_str("the signature does not match the one computed for this request")
+            }
+            Self::Chunked(e) => e.fmt(f),
+            Self::ChunkedUnsupported { reason } => {
+                write!(f, "aws-chunked body not verifiable: {reason}")
             }
         }
     }

@@ -14,9 +14,13 @@ use http::Request;
 use subtle::ConstantTimeEq;
 
 use crate::core::canonical::{CanonicalRequest, Header};
+use crate::core::chunked::{ChecksumAlgorithm, ChunkDecoder, ChunkSigner, ChunkedFraming};
 use crate::core::credentials::Credentials;
 use crate::core::inline_vec::InlineVec;
-use crate::core::payload::{Payload, PayloadHash, UNSIGNED_PAYLOAD};
+use crate::core::payload::{
+    Payload, PayloadHash, STREAMING_SIGNED_PAYLOAD, STREAMING_SIGNED_PAYLOAD_TRAILER,
+    UNSIGNED_PAYLOAD,
+};
 use crate::core::scope::{CredentialScope, Region, Service};
 use crate::core::settings::{SessionTokenMode, SigningSettings};
 use crate::core::signature::Signature;
@@ -109,6 +113,40 @@ pub enum PayloadCheck {
     /// the chunks are not. Only with
     /// [`Verifier::with_unchecked_streaming`].
     Streaming(&'static str),
+    /// An aws-chunked body, returned by
+    /// [`Verifier::verify_chunked`] with the [`ChunkDecoder`] that checks
+    /// it chunk by chunk as it streams: the data is checked as the decoder
+    /// hands it over, and whole when it ends.
+    Chunked(ChunkedFraming),
+}
+
+/// What a successful check found, for the entry points to finish.
+struct Checked {
+    verified: Verified,
+    credentials: Credentials,
+    signature: Signature,
+}
+
+/// Sets the decoder to check the trailer's checksum (feature `checksums`).
+#[cfg(feature = "checksums")]
+#[allow(clippy::unnecessary_wraps)] // fallible without the feature
+fn with_checksum(
+    decoder: ChunkDecoder,
+    algorithm: ChecksumAlgorithm,
+) -> Result<ChunkDecoder, VerifyError> {
+    Ok(decoder.with_trailer_checksum(algorithm))
+}
+
+/// Without feature `checksums` a trailer's checksum cannot be checked, so
+/// such a body is refused rather than passed unchecked.
+#[cfg(not(feature = "checksums"))]
+fn with_checksum(
+    _decoder: ChunkDecoder,
+    _algorithm: ChecksumAlgorithm,
+) -> Result<ChunkDecoder, VerifyError> {
+    Err(VerifyError::ChunkedUnsupported {
+        reason: "checking a trailer checksum needs feature `checksums`",
+    })
 }
 
 impl PayloadCheck {
@@ -355,6 +393,120 @@ impl<L: SecretLookup> Verifier<L> {
         payload: Payload<'_>,
         now: SigningTime,
     ) -> Result<Verified, VerifyError> {
+        self.check(request, payload, now, false)
+            .map(|checked| checked.verified)
+    }
+
+    /// Verifies a request whose body is aws-chunked (`x-amz-content-sha256`
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`, `...-PAYLOAD-TRAILER` or
+    /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`): its headers and seed signature
+    /// now, and returns the [`ChunkDecoder`] that checks its body as it
+    /// streams, every chunk signature in order, the final chunk, the
+    /// trailer and its checksum, `x-amz-decoded-content-length` and
+    /// `content-length`. Trust the body's data only as the decoder hands it
+    /// over, and only once it has ended.
+    ///
+    /// # Errors
+    ///
+    /// As for [`verify`](Self::verify); a request that is not aws-chunked is
+    /// [`VerifyError::ChunkedUnsupported`], and so is one without
+    /// `x-amz-decoded-content-length`, or with a trailer whose checksum
+    /// cannot be checked (`x-amz-trailer` must name `x-amz-checksum-crc32`,
+    /// `-crc32c`, `-sha1` or `-sha256`, and checking it needs feature
+    /// `checksums`).
+    pub fn verify_chunked<B>(
+        &self,
+        request: &Request<B>,
+        now: SigningTime,
+    ) -> Result<(Verified, ChunkDecoder), VerifyError> {
+        self.verify_chunked_view(&RequestView::of_http(request), now)
+    }
+
+    /// [`verify_chunked`](Self::verify_chunked) for a request seen through a
+    /// [`RequestView`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`verify_chunked`](Self::verify_chunked).
+    pub fn verify_chunked_view(
+        &self,
+        request: &RequestView<'_>,
+        now: SigningTime,
+    ) -> Result<(Verified, ChunkDecoder), VerifyError> {
+        let mut checked = self.check(request, Payload::Unsigned, now, true)?;
+        let PayloadCheck::Streaming(constant) = checked.verified.payload else {
+            return Err(VerifyError::ChunkedUnsupported {
+                reason: "x-amz-content-sha256 does not name an aws-chunked payload",
+            });
+        };
+        let framing = match constant {
+            STREAMING_SIGNED_PAYLOAD => ChunkedFraming::Signed,
+            STREAMING_SIGNED_PAYLOAD_TRAILER => ChunkedFraming::SignedWithTrailer,
+            _ => ChunkedFraming::UnsignedWithTrailer,
+        };
+        let number = |name: &'static str, what: &'static str| -> Result<Option<u64>, VerifyError> {
+            let mut values = request.headers.get_all(name);
+            let value = values.next();
+            if values.next().is_some() {
+                return Err(VerifyError::ChunkedUnsupported { reason: what });
+            }
+            value
+                .map(|v| {
+                    core::str::from_utf8(v)
+                        .ok()
+                        .and_then(|t| t.trim_matches([' ', '\t']).parse().ok())
+                        .ok_or(VerifyError::ChunkedUnsupported { reason: what })
+                })
+                .transpose()
+        };
+        let decoded = number(
+            "x-amz-decoded-content-length",
+            "x-amz-decoded-content-length is not one number",
+        )?
+        .ok_or(VerifyError::ChunkedUnsupported {
+            reason: "no x-amz-decoded-content-length",
+        })?;
+        let encoded = number("content-length", "content-length is not one number")?;
+
+        let time = checked.verified.time;
+        let scope = CredentialScope::new(&time, &self.region, &self.service);
+        let mut decoder = match framing {
+            ChunkedFraming::UnsignedWithTrailer => ChunkDecoder::unsigned_with_trailer(),
+            _ => {
+                let signer = self.keys.with_key(&checked.credentials, &scope, |key| {
+                    ChunkSigner::new(key, &time, &scope, checked.signature)
+                });
+                ChunkDecoder::signed(signer, framing == ChunkedFraming::SignedWithTrailer)
+            }
+        }
+        .with_decoded_length(decoded);
+        if let Some(encoded) = encoded {
+            decoder = decoder.with_encoded_length(encoded);
+        }
+        if framing != ChunkedFraming::Signed {
+            let trailer = request.headers.get_all("x-amz-trailer").next();
+            let algorithm = trailer
+                .and_then(|t| core::str::from_utf8(t).ok())
+                .and_then(ChecksumAlgorithm::from_header_name)
+                .ok_or(VerifyError::ChunkedUnsupported {
+                    reason: "x-amz-trailer does not name one checksum this verifier knows",
+                })?;
+            decoder = with_checksum(decoder, algorithm)?;
+        }
+        checked.verified.payload = PayloadCheck::Chunked(framing);
+        Ok((checked.verified, decoder))
+    }
+
+    /// Everything [`verify_view`](Self::verify_view) checks; `chunked`
+    /// lets a streaming payload through (its chunks are the caller's to
+    /// check).
+    fn check(
+        &self,
+        request: &RequestView<'_>,
+        payload: Payload<'_>,
+        now: SigningTime,
+        chunked: bool,
+    ) -> Result<Checked, VerifyError> {
         self.check_header_size(request)?;
         request.check().map_err(|e| VerifyError::Malformed {
             reason: e.to_string(),
@@ -396,11 +548,13 @@ impl<L: SecretLookup> Verifier<L> {
 
         let (payload_hash, payload_check) = payload_hash(request, payload)?;
         if let PayloadCheck::Streaming(constant) = payload_check {
-            if !self.unchecked_streaming {
+            if !self.unchecked_streaming && !chunked {
                 return Err(VerifyError::StreamingPayloadRefused { payload: constant });
             }
         }
-        if self.checked_payload_required {
+        // A chunked body is checked chunk by chunk, by the caller's decoder.
+        let chunks_checked = chunked && matches!(payload_check, PayloadCheck::Streaming(_));
+        if self.checked_payload_required && !chunks_checked {
             require_checked_payload(payload_check)?;
         }
         let mut headers: InlineVec<Header<'_>, 32> = InlineVec::new();
@@ -446,12 +600,17 @@ impl<L: SecretLookup> Verifier<L> {
                 string_to_sign: explanation.string_to_sign().to_owned(),
             });
         }
-        Ok(Verified {
+        let verified = Verified {
             access_key_id: claims.access_key_id.clone(),
             time: claims.time,
             location: claims.location,
             signed_headers: claims.signed_headers.clone().into_owned(),
             payload: payload_check,
+        };
+        Ok(Checked {
+            verified,
+            credentials,
+            signature: expected,
         })
     }
 

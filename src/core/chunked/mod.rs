@@ -32,6 +32,10 @@ pub use checksum::ChecksumAlgorithm;
 pub use decode::{ChunkDecoder, ChunkedError, Decoded, DEFAULT_MAX_CHUNK_SIZE, MAX_TRAILER_BYTES};
 
 use crate::core::encoding::{hex32, Sink};
+use crate::core::error::InvalidInput;
+use crate::core::payload::{
+    STREAMING_SIGNED_PAYLOAD, STREAMING_SIGNED_PAYLOAD_TRAILER, STREAMING_UNSIGNED_PAYLOAD_TRAILER,
+};
 use crate::core::scope::CredentialScope;
 use crate::core::sha256::{sha256, HmacStream};
 use crate::core::signature::Signature;
@@ -261,6 +265,264 @@ fn write_size(out: &mut Vec<u8>, n: u64) {
 /// Number of hex digits of `n` (at least one).
 fn hex_len(n: u64) -> u64 {
     u64::from((64 - n.leading_zeros()).div_ceil(4).max(1))
+}
+
+/// How a body is sent as aws-chunked: its framing, decoded length, chunk
+/// size and trailer checksum. The signer sets the headers it implies
+/// ([`Signer::sign_chunked`](crate::Signer::sign_chunked)) and the
+/// [`ChunkedEncoder`] it returns writes the framing.
+///
+/// # Examples
+///
+/// ```
+/// use sigv4::ChunkedUpload;
+///
+/// let upload = ChunkedUpload::signed(66_560, 64 * 1024)?;
+/// assert_eq!(upload.encoded_length(), Some(66_824));
+/// assert_eq!(upload.content_sha256(), "STREAMING-AWS4-HMAC-SHA256-PAYLOAD");
+/// # Ok::<(), sigv4::InvalidInput>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChunkedUpload {
+    framing: ChunkedFraming,
+    decoded_length: u64,
+    chunk_size: usize,
+    checksum: Option<ChecksumAlgorithm>,
+}
+
+impl ChunkedUpload {
+    /// Signed chunks, no trailer (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`):
+    /// `decoded_length` bytes in chunks of `chunk_size` (the last shorter).
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidInput::ChunkedUpload`] for a chunk size of zero.
+    pub fn signed(decoded_length: u64, chunk_size: usize) -> Result<Self, InvalidInput> {
+        if chunk_size == 0 {
+            return Err(InvalidInput::ChunkedUpload {
+                reason: "a chunk size of zero",
+            });
+        }
+        Ok(Self {
+            framing: ChunkedFraming::Signed,
+            decoded_length,
+            chunk_size,
+            checksum: None,
+        })
+    }
+
+    /// Unsigned chunks with a trailer checksum
+    /// (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`; feature `checksums`).
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidInput::ChunkedUpload`] for a chunk size of zero.
+    #[cfg(feature = "checksums")]
+    pub fn unsigned_with_trailer(
+        decoded_length: u64,
+        chunk_size: usize,
+        checksum: ChecksumAlgorithm,
+    ) -> Result<Self, InvalidInput> {
+        let signed = Self::signed(decoded_length, chunk_size)?;
+        Ok(Self {
+            framing: ChunkedFraming::UnsignedWithTrailer,
+            checksum: Some(checksum),
+            ..signed
+        })
+    }
+
+    /// The same upload with a signed trailer carrying `checksum`
+    /// (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`; feature `checksums`).
+    /// On unsigned chunks it changes only the checksum.
+    #[cfg(feature = "checksums")]
+    #[must_use]
+    pub fn with_trailer_checksum(mut self, checksum: ChecksumAlgorithm) -> Self {
+        if self.framing == ChunkedFraming::Signed {
+            self.framing = ChunkedFraming::SignedWithTrailer;
+        }
+        self.checksum = Some(checksum);
+        self
+    }
+
+    /// The framing.
+    #[must_use]
+    pub fn framing(&self) -> ChunkedFraming {
+        self.framing
+    }
+
+    /// The decoded length, `x-amz-decoded-content-length`.
+    #[must_use]
+    pub fn decoded_length(&self) -> u64 {
+        self.decoded_length
+    }
+
+    /// The chunk size.
+    #[must_use]
+    pub fn chunk_size(&self) -> usize {
+        self.chunk_size
+    }
+
+    /// The trailer checksum, if any (`x-amz-trailer` names its header).
+    #[must_use]
+    pub fn checksum(&self) -> Option<ChecksumAlgorithm> {
+        self.checksum
+    }
+
+    /// The payload line, `x-amz-content-sha256`.
+    #[must_use]
+    pub fn content_sha256(&self) -> &'static str {
+        match self.framing {
+            ChunkedFraming::Signed => STREAMING_SIGNED_PAYLOAD,
+            ChunkedFraming::SignedWithTrailer => STREAMING_SIGNED_PAYLOAD_TRAILER,
+            ChunkedFraming::UnsignedWithTrailer => STREAMING_UNSIGNED_PAYLOAD_TRAILER,
+        }
+    }
+
+    /// The encoded length, `content-length`; `None` if it overflows.
+    #[must_use]
+    pub fn encoded_length(&self) -> Option<u64> {
+        // A checksum's base64 is as long for every value.
+        let placeholder = "A".repeat(self.checksum.map_or(0, base64_len));
+        let trailer: Vec<(&str, &str)> = self
+            .checksum
+            .map(|c| (c.header_name(), placeholder.as_str()))
+            .into_iter()
+            .collect();
+        chunked_length(
+            self.decoded_length,
+            self.chunk_size as u64,
+            self.framing,
+            &trailer,
+        )
+    }
+}
+
+/// Length of a checksum's base64: 4 bytes for the CRCs, 20 for SHA-1, 32
+/// for SHA-256.
+fn base64_len(checksum: ChecksumAlgorithm) -> usize {
+    let bytes: usize = match checksum {
+        ChecksumAlgorithm::Crc32 | ChecksumAlgorithm::Crc32c => 4,
+        ChecksumAlgorithm::Sha1 => 20,
+        ChecksumAlgorithm::Sha256 => 32,
+    };
+    bytes.div_ceil(3) * 4
+}
+
+/// Writes an aws-chunked body as its [`ChunkedUpload`] says, a chunk at a
+/// time into buffers the caller owns: size lines (signed or not), then the
+/// final chunk and the trailer. Made by
+/// [`Signer::sign_chunked`](crate::Signer::sign_chunked).
+///
+/// Each chunk but the last must be exactly the chunk size, and the chunks
+/// must add up to the decoded length: the `content-length` already sent
+/// says so.
+#[derive(Clone, Debug)]
+pub struct ChunkedEncoder {
+    upload: ChunkedUpload,
+    signer: Option<ChunkSigner>,
+    written: u64,
+    short_seen: bool,
+    #[cfg(feature = "checksums")]
+    checksum: Option<Checksum>,
+}
+
+impl ChunkedEncoder {
+    /// An encoder for `upload`; signed framings need the `signer` of the
+    /// request's chunks.
+    pub(crate) fn new(upload: ChunkedUpload, signer: Option<ChunkSigner>) -> Self {
+        Self {
+            #[cfg(feature = "checksums")]
+            checksum: upload.checksum.map(Checksum::new),
+            upload,
+            signer,
+            written: 0,
+            short_seen: false,
+        }
+    }
+
+    /// The upload this encoder writes.
+    #[must_use]
+    pub fn upload(&self) -> &ChunkedUpload {
+        &self.upload
+    }
+
+    /// Appends the size line of `chunk` (signing it, for signed framings);
+    /// the caller then writes the chunk and `\r\n`. An empty chunk is not
+    /// a data chunk: end with [`finish`](Self::finish).
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidInput::ChunkedUpload`] for an empty chunk, a chunk larger
+    /// than the chunk size, a short chunk before the last, or more data
+    /// than the decoded length.
+    pub fn write_chunk_header(
+        &mut self,
+        chunk: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), InvalidInput> {
+        let bad = |reason| InvalidInput::ChunkedUpload { reason };
+        if chunk.is_empty() {
+            return Err(bad("an empty data chunk (end the body with finish)"));
+        }
+        if chunk.len() > self.upload.chunk_size {
+            return Err(bad("a chunk larger than the chunk size"));
+        }
+        if self.short_seen {
+            return Err(bad("a chunk after a short one"));
+        }
+        let total = self.written.saturating_add(chunk.len() as u64);
+        if total > self.upload.decoded_length {
+            return Err(bad("more data than the decoded length"));
+        }
+        self.short_seen = chunk.len() < self.upload.chunk_size;
+        self.written = total;
+        #[cfg(feature = "checksums")]
+        if let Some(checksum) = &mut self.checksum {
+            checksum.update(chunk);
+        }
+        match &mut self.signer {
+            Some(signer) => {
+                signer.write_chunk_header(chunk, out);
+            }
+            None => write_unsigned_chunk_header(chunk.len(), out),
+        }
+        Ok(())
+    }
+
+    /// Appends the end of the body: the final chunk, and the trailer with
+    /// the checksum of the data written.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidInput::ChunkedUpload`] when the data written is shorter
+    /// than the decoded length.
+    pub fn finish(self, out: &mut Vec<u8>) -> Result<(), InvalidInput> {
+        if self.written != self.upload.decoded_length {
+            return Err(InvalidInput::ChunkedUpload {
+                reason: "less data than the decoded length",
+            });
+        }
+        #[cfg(feature = "checksums")]
+        let value = self
+            .checksum
+            .map(|c| (c.algorithm().header_name(), c.finish()));
+        #[cfg(not(feature = "checksums"))]
+        let value: Option<(&str, String)> = None;
+        let trailer: Vec<(&str, &str)> = value
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+            .collect();
+        match (self.signer, self.upload.framing) {
+            (Some(signer), ChunkedFraming::Signed) => {
+                signer.write_final_chunk(out);
+            }
+            (Some(signer), _) => {
+                signer.write_final_chunk_with_trailer(&trailer, out);
+            }
+            (None, _) => write_unsigned_final_chunk(&trailer, out),
+        }
+        Ok(())
+    }
 }
 
 /// Appends an unsigned chunk's size line, `hex-size\r\n`
