@@ -80,6 +80,8 @@ pub use crate::core::signature::Signature;
 pub use crate::core::signing_key::{SigningKey, SigningKeyCache};
 pub use crate::core::string_to_sign::{StringToSign, ALGORITHM};
 pub use crate::core::time::SigningTime;
+#[cfg(feature = "streaming-body")]
+pub use sign::{AwsChunkedBody, AwsChunkedBodyError};
 pub use sign::{
     Explanation, PresignInstructions, RequestView, SignatureLocation, Signer, SigningInstructions,
     MAX_PRESIGN_EXPIRY,

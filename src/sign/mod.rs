@@ -4,6 +4,8 @@
 //! Every entry point computes first and mutates last: on error the request
 //! is untouched.
 
+#[cfg(feature = "streaming-body")]
+mod chunked_body;
 mod explain;
 mod headers;
 mod presign;
@@ -28,6 +30,8 @@ use crate::core::time::SigningTime;
 use crate::core::tuned::scope_tail;
 use view::ViewHeaders;
 
+#[cfg(feature = "streaming-body")]
+pub use chunked_body::{AwsChunkedBody, AwsChunkedBodyError};
 pub use explain::Explanation;
 pub use view::{PresignInstructions, RequestView, SigningInstructions};
 
@@ -321,9 +325,10 @@ impl Signer {
     /// returns the encoder that writes the body's framing. Sets and signs
     /// `content-encoding: aws-chunked` (in front of an encoding the request
     /// already has, such as `gzip`), `x-amz-decoded-content-length`,
-    /// `content-length` (the encoded length, replacing the request's) and,
-    /// with a trailer, `x-amz-trailer`; the payload line is the upload's
-    /// `STREAMING-*` constant.
+    /// `content-length` (the encoded length, replacing the request's),
+    /// `x-amz-content-sha256` (the upload's `STREAMING-*` constant, which
+    /// tells the server the framing, whatever the settings say of that
+    /// header) and, with a trailer, `x-amz-trailer`.
     ///
     /// # Errors
     ///
@@ -369,18 +374,24 @@ impl Signer {
         use http::header::{HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_LENGTH};
         const DECODED: HeaderName = HeaderName::from_static("x-amz-decoded-content-length");
         const TRAILER: HeaderName = HeaderName::from_static("x-amz-trailer");
+        const CONTENT_SHA256: HeaderName = HeaderName::from_static("x-amz-content-sha256");
         let encoded = upload.encoded_length().ok_or(InvalidInput::ChunkedUpload {
             reason: "the encoded length overflows",
         })?;
         let headers = request.headers_mut();
-        let saved: Vec<(HeaderName, Vec<HeaderValue>)> =
-            [CONTENT_ENCODING, CONTENT_LENGTH, DECODED, TRAILER]
-                .into_iter()
-                .map(|name| {
-                    let values = headers.get_all(&name).iter().cloned().collect();
-                    (name, values)
-                })
-                .collect();
+        let saved: Vec<(HeaderName, Vec<HeaderValue>)> = [
+            CONTENT_ENCODING,
+            CONTENT_LENGTH,
+            DECODED,
+            TRAILER,
+            CONTENT_SHA256,
+        ]
+        .into_iter()
+        .map(|name| {
+            let values = headers.get_all(&name).iter().cloned().collect();
+            (name, values)
+        })
+        .collect();
         // aws-chunked goes first: it is the outermost coding, undone first.
         let existing: Vec<&str> = saved[0]
             .1
@@ -400,6 +411,12 @@ impl Signer {
         headers.insert(CONTENT_ENCODING, encoding);
         headers.insert(CONTENT_LENGTH, number(encoded));
         headers.insert(DECODED, number(upload.decoded_length()));
+        // The server reads the framing from this header: it is sent
+        // whatever the settings say of x-amz-content-sha256.
+        headers.insert(
+            CONTENT_SHA256,
+            HeaderValue::from_static(upload.content_sha256()),
+        );
         match upload.checksum() {
             Some(checksum) => {
                 headers.insert(TRAILER, HeaderValue::from_static(checksum.header_name()));

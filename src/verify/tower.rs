@@ -4,9 +4,13 @@
 //!
 //! The layer reads the request body (up to a limit, 10 MiB by default),
 //! because the signature covers its hash; verifies the request as of the
-//! clock's "now"; and on success calls the inner service with the collected
-//! body as [`Full<Bytes>`] and the [`Verified`] claims in the request's
-//! extensions. On failure it answers itself, by default like Amazon
+//! clock's "now"; and on success calls the inner service with the checked
+//! body as a [`VerifiedBody`] and the [`Verified`] claims in the request's
+//! extensions. An aws-chunked upload (`x-amz-content-sha256:
+//! STREAMING-*`) is not read first: its headers and seed signature are
+//! verified, and the service reads a body that checks each chunk's
+//! signature before handing over its data and fails at the first chunk
+//! that does not check (see [`VerifiedBody`]). On failure it answers itself, by default like Amazon
 //! Neptune: `403` with
 //! `{"requestId": "…", "code": "AccessDeniedException", "detailedMessage": "…"}`,
 //! where the detailed message starts with the AWS error code of the check
@@ -24,7 +28,7 @@
 //!
 //! use bytes::Bytes;
 //! use http_body_util::Full;
-//! use sigv4::verify::tower::SigV4Layer;
+//! use sigv4::verify::tower::{SigV4Layer, VerifiedBody};
 //! use sigv4::verify::{Verified, Verifier};
 //! use sigv4::Credentials;
 //! use tower_layer::Layer;
@@ -34,7 +38,7 @@
 //! #[derive(Clone)]
 //! struct Status;
 //!
-//! impl Service<http::Request<Full<Bytes>>> for Status {
+//! impl Service<http::Request<VerifiedBody>> for Status {
 //!     type Response = http::Response<Full<Bytes>>;
 //!     type Error = Infallible;
 //!     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
@@ -43,7 +47,7 @@
 //!         Poll::Ready(Ok(()))
 //!     }
 //!
-//!     fn call(&mut self, request: http::Request<Full<Bytes>>) -> Self::Future {
+//!     fn call(&mut self, request: http::Request<VerifiedBody>) -> Self::Future {
 //!         let who = request
 //!             .extensions()
 //!             .get::<Verified>()
@@ -91,7 +95,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::{BodyExt, Either, Full, LengthLimitError, Limited};
@@ -100,6 +104,7 @@ use tower_service::Service;
 
 use super::{SecretLookup, Verified, Verifier, VerifyError};
 use crate::clock::Clock;
+use crate::core::chunked::{ChunkDecoder, ChunkedError, Decoded, DEFAULT_MAX_CHUNK_SIZE};
 use crate::core::time::SigningTime;
 
 /// The default body limit: 10 MiB.
@@ -248,6 +253,7 @@ impl Now {
 pub struct SigV4Layer<L> {
     verifier: Arc<Verifier<L>>,
     body_limit: usize,
+    max_chunk_size: usize,
     checked_payload_required: bool,
     now: Now,
     reject: Arc<RejectFn>,
@@ -258,6 +264,7 @@ impl<L> Clone for SigV4Layer<L> {
         Self {
             verifier: Arc::clone(&self.verifier),
             body_limit: self.body_limit,
+            max_chunk_size: self.max_chunk_size,
             checked_payload_required: self.checked_payload_required,
             now: self.now.clone(),
             reject: Arc::clone(&self.reject),
@@ -283,6 +290,7 @@ impl<L: SecretLookup> SigV4Layer<L> {
         Self {
             verifier: Arc::new(verifier),
             body_limit: DEFAULT_BODY_LIMIT,
+            max_chunk_size: DEFAULT_MAX_CHUNK_SIZE,
             checked_payload_required: false,
             now: Now::System,
             reject: Arc::new(Rejection::neptune_response),
@@ -294,6 +302,17 @@ impl<L: SecretLookup> SigV4Layer<L> {
     #[must_use]
     pub fn with_body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
+        self
+    }
+
+    /// Sets the largest aws-chunked chunk the layer accepts (default
+    /// [`DEFAULT_MAX_CHUNK_SIZE`], 16 MiB): a chunk is held whole until its
+    /// signature is checked, so this bounds the memory of each upload. An
+    /// aws-chunked body is not held to [`with_body_limit`](Self::with_body_limit):
+    /// it streams.
+    #[must_use]
+    pub fn with_max_chunk_size(mut self, bytes: usize) -> Self {
+        self.max_chunk_size = bytes;
         self
     }
 
@@ -404,7 +423,7 @@ impl<S: fmt::Debug, L> fmt::Debug for SigV4Service<S, L> {
 
 impl<S, L, B, ResBody> Service<Request<B>> for SigV4Service<S, L>
 where
-    S: Service<Request<Full<Bytes>>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S: Service<Request<VerifiedBody>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     L: SecretLookup + 'static,
     B: Body + Send + 'static,
@@ -428,6 +447,22 @@ where
         Box::pin(async move {
             let reject = |r: Rejection| Ok((layer.reject)(&r).map(Either::Right));
             let (parts, body) = request.into_parts();
+            if is_chunked(&parts.headers) {
+                // aws-chunked: the headers and seed now, the chunks as the
+                // service reads them.
+                let request = Request::from_parts(parts, ());
+                let (verified, decoder) =
+                    match layer.verifier.verify_chunked(&request, layer.now.get()) {
+                        Ok(checked) => checked,
+                        Err(e) => return reject(Rejection::Unverified(e)),
+                    };
+                let (mut parts, ()) = request.into_parts();
+                parts.extensions.insert(verified);
+                let decoder = decoder.with_max_chunk_size(layer.max_chunk_size);
+                let request = Request::from_parts(parts, VerifiedBody::chunked(body, decoder));
+                let response = inner.call(request).await?;
+                return Ok(response.map(Either::Left));
+            }
             let declared = parts
                 .headers
                 .get(http::header::CONTENT_LENGTH)
@@ -467,10 +502,212 @@ where
                 Err(e) => return reject(Rejection::Unverified(e)),
             };
             request.extensions_mut().insert(verified);
-            let request = request.map(Full::new);
+            let request = request.map(VerifiedBody::whole);
             let response = inner.call(request).await?;
             Ok(response.map(Either::Left))
         })
+    }
+}
+
+/// Whether the request names an aws-chunked payload (`STREAMING-*`).
+fn is_chunked(headers: &http::HeaderMap) -> bool {
+    headers
+        .get("x-amz-content-sha256")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().starts_with("STREAMING-"))
+}
+
+/// The body the inner service receives: checked bytes, whole or streamed.
+///
+/// - A body signed by its hash (or `UNSIGNED-PAYLOAD`) was read whole and
+///   checked before the service is called: [`bytes`](Self::bytes) has it.
+/// - An aws-chunked body streams: each chunk's data comes out only after
+///   its signature is checked, and the body fails (a
+///   [`VerifiedBodyError`]) at the first chunk that does not check, or if
+///   it ends early. Data read before a failure was checked, but the upload
+///   as a whole was not: act on it only once the body has ended cleanly.
+pub struct VerifiedBody {
+    kind: Kind,
+}
+
+enum Kind {
+    Whole(Option<Bytes>),
+    Chunked(Box<ChunkedStream>),
+}
+
+struct ChunkedStream {
+    inner: http_body_util::combinators::UnsyncBoxBody<Bytes, BoxError>,
+    decoder: ChunkDecoder,
+    /// Received, not yet decoded.
+    input: Bytes,
+    inner_done: bool,
+    finished: bool,
+}
+
+impl fmt::Debug for VerifiedBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Whole(bytes) => f
+                .debug_struct("VerifiedBody")
+                .field("len", &bytes.as_ref().map_or(0, Bytes::len))
+                .finish(),
+            Kind::Chunked(stream) => f
+                .debug_struct("VerifiedBody")
+                .field("chunked", &stream.decoder)
+                .finish(),
+        }
+    }
+}
+
+impl VerifiedBody {
+    fn whole(bytes: Bytes) -> Self {
+        Self {
+            kind: Kind::Whole(Some(bytes)),
+        }
+    }
+
+    fn chunked<B>(body: B, decoder: ChunkDecoder) -> Self
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        let inner = body
+            .map_frame(|frame| frame.map_data(|mut data| data.copy_to_bytes(data.remaining())))
+            .map_err(Into::into)
+            .boxed_unsync();
+        Self {
+            kind: Kind::Chunked(Box::new(ChunkedStream {
+                inner,
+                decoder,
+                input: Bytes::new(),
+                inner_done: false,
+                finished: false,
+            })),
+        }
+    }
+
+    /// The whole body, already checked, when it was read whole (`None`
+    /// for an aws-chunked body, which streams, and once polled).
+    #[must_use]
+    pub fn bytes(&self) -> Option<&Bytes> {
+        match &self.kind {
+            Kind::Whole(bytes) => bytes.as_ref(),
+            Kind::Chunked(_) => None,
+        }
+    }
+
+    /// Whether the body is aws-chunked, checked as it streams.
+    #[must_use]
+    pub fn is_chunked(&self) -> bool {
+        matches!(self.kind, Kind::Chunked(_))
+    }
+}
+
+/// Why a [`VerifiedBody`] failed: a chunk that did not check, or the
+/// connection's body failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum VerifiedBodyError {
+    /// An aws-chunked check failed (see [`VerifyError::code`] for its AWS
+    /// code through `VerifyError::from`).
+    Chunked(ChunkedError),
+    /// The body could not be read.
+    Body(BoxError),
+}
+
+impl fmt::Display for VerifiedBodyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Chunked(e) => e.fmt(f),
+            Self::Body(e) => write!(f, "the request body could not be read: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for VerifiedBodyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Chunked(e) => Some(e),
+            Self::Body(e) => Some(&**e),
+        }
+    }
+}
+
+impl Body for VerifiedBody {
+    type Data = Bytes;
+    type Error = VerifiedBodyError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, VerifiedBodyError>>> {
+        let stream = match &mut self.kind {
+            Kind::Whole(bytes) => {
+                return Poll::Ready(bytes.take().map(|b| Ok(http_body::Frame::data(b))));
+            }
+            Kind::Chunked(stream) => stream,
+        };
+        loop {
+            if stream.finished {
+                return Poll::Ready(None);
+            }
+            if !stream.input.is_empty() {
+                let ChunkedStream { decoder, input, .. } = &mut **stream;
+                match decoder.decode(input) {
+                    Ok((used, Decoded::Data(data))) => {
+                        let data = Bytes::copy_from_slice(data);
+                        input.advance(used);
+                        return Poll::Ready(Some(Ok(http_body::Frame::data(data))));
+                    }
+                    Ok((used, _)) => input.advance(used),
+                    Err(e) => {
+                        stream.finished = true;
+                        return Poll::Ready(Some(Err(VerifiedBodyError::Chunked(e))));
+                    }
+                }
+                continue;
+            }
+            if stream.inner_done {
+                stream.finished = true;
+                return Poll::Ready(
+                    stream
+                        .decoder
+                        .finish()
+                        .err()
+                        .map(|e| Err(VerifiedBodyError::Chunked(e))),
+                );
+            }
+            match Pin::new(&mut stream.inner).poll_frame(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => stream.inner_done = true,
+                Poll::Ready(Some(Err(e))) => {
+                    stream.finished = true;
+                    return Poll::Ready(Some(Err(VerifiedBodyError::Body(e))));
+                }
+                Poll::Ready(Some(Ok(frame))) => {
+                    if let Ok(data) = frame.into_data() {
+                        stream.input = data;
+                    }
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.kind {
+            Kind::Whole(bytes) => bytes.is_none(),
+            Kind::Chunked(stream) => stream.finished,
+        }
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        match &self.kind {
+            Kind::Whole(bytes) => {
+                http_body::SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
+            }
+            Kind::Chunked(_) => http_body::SizeHint::default(),
+        }
     }
 }
 
@@ -533,7 +770,7 @@ mod tests {
     /// Says who signed.
     const WHO: Echo = Echo(|verified| verified.access_key_id.clone());
 
-    impl Service<Request<Full<Bytes>>> for Echo {
+    impl Service<Request<VerifiedBody>> for Echo {
         type Response = Response<Full<Bytes>>;
         type Error = Infallible;
         type Future = ResponseFuture<Self::Response, Infallible>;
@@ -542,17 +779,19 @@ mod tests {
             Poll::Ready(Ok(()))
         }
 
-        fn call(&mut self, request: Request<Full<Bytes>>) -> Self::Future {
+        fn call(&mut self, request: Request<VerifiedBody>) -> Self::Future {
             let who = request
                 .extensions()
                 .get::<Verified>()
                 .map(self.0)
                 .unwrap_or_default();
             Box::pin(async move {
-                let body = request.into_body().collect().await.unwrap().to_bytes();
                 let mut text = who.into_bytes();
                 text.push(b':');
-                text.extend_from_slice(&body);
+                match request.into_body().collect().await {
+                    Ok(body) => text.extend_from_slice(&body.to_bytes()),
+                    Err(e) => text.extend_from_slice(format!("body failed: {e}").as_bytes()),
+                }
                 Ok(Response::new(Full::new(Bytes::from(text))))
             })
         }
@@ -636,10 +875,11 @@ mod tests {
         assert!(body.contains("RequestEntityTooLarge"), "{body}");
     }
 
-    /// A streaming payload's seed signature says nothing of the body: the
-    /// layer refuses it (whatever the body), by default.
+    /// A streaming payload the layer cannot check (here: no
+    /// `x-amz-decoded-content-length`) is refused before the service sees
+    /// any of it.
     #[test]
-    fn refuses_streaming_payloads() {
+    fn refuses_streaming_payloads_it_cannot_check() {
         for constant in [
             crate::STREAMING_SIGNED_PAYLOAD,
             crate::STREAMING_SIGNED_PAYLOAD_TRAILER,
@@ -655,8 +895,53 @@ mod tests {
                 .unwrap();
             let (status, body) = send(request);
             assert_eq!(status, StatusCode::FORBIDDEN, "{constant}");
-            assert!(body.contains("NotImplemented: "), "{body}");
+            assert!(body.contains("InvalidRequest: "), "{body}");
+            assert!(!body.contains("anything"), "{body}");
         }
+    }
+
+    /// An aws-chunked upload streams through to the service as its checked
+    /// data; a changed chunk makes the service's read of the body fail,
+    /// after only the chunks before it.
+    #[test]
+    fn streams_chunked_uploads_checked() {
+        let body: Vec<u8> = (0..20_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        let upload = crate::ChunkedUpload::signed(body.len() as u64, 8192).unwrap();
+        let mut request = Request::put("https://db.example.com:8182/x")
+            .body(())
+            .unwrap();
+        let mut encoder = Signer::neptune("us-east-1")
+            .unwrap()
+            .sign_chunked(&mut request, &creds(), time(), &upload)
+            .unwrap();
+        let mut encoded = Vec::new();
+        for chunk in body.chunks(8192) {
+            encoder.write_chunk_header(chunk, &mut encoded).unwrap();
+            encoded.extend_from_slice(chunk);
+            encoded.extend_from_slice(b"\r\n");
+        }
+        encoder.finish(&mut encoded).unwrap();
+
+        let good = request.clone().map(|()| encoded.clone());
+        let (status, text) = send(good);
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            text.as_bytes(),
+            [b"AKIDEXAMPLE:".as_slice(), &body].concat()
+        );
+
+        let mut tampered = encoded.clone();
+        tampered[12_000] ^= 1;
+        let (status, text) = send(request.map(|()| tampered));
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "the service answers; its body read failed"
+        );
+        assert!(
+            text.starts_with("AKIDEXAMPLE:body failed: aws-chunked: chunk 1's signature"),
+            "{text}"
+        );
     }
 
     /// `UNSIGNED-PAYLOAD` passes by default, reported as such, and is

@@ -29,7 +29,7 @@ use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
-use sigv4::verify::tower::SigV4Layer;
+use sigv4::verify::tower::{SigV4Layer, VerifiedBody};
 use sigv4::verify::{SecretLookup, Verifier};
 use sigv4::Credentials;
 use tokio::net::TcpListener;
@@ -178,7 +178,7 @@ struct Neptune;
 
 type Reply = Response<Full<Bytes>>;
 
-impl Service<Request<Full<Bytes>>> for Neptune {
+impl Service<Request<VerifiedBody>> for Neptune {
     type Response = Reply;
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Reply, Infallible>> + Send>>;
@@ -187,12 +187,12 @@ impl Service<Request<Full<Bytes>>> for Neptune {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: Request<Full<Bytes>>) -> Self::Future {
+    fn call(&mut self, request: Request<VerifiedBody>) -> Self::Future {
         Box::pin(async move { Ok(route(request).await) })
     }
 }
 
-async fn route(mut request: Request<Full<Bytes>>) -> Reply {
+async fn route(mut request: Request<VerifiedBody>) -> Reply {
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
     if path == "/gremlin" && method == Method::GET {
@@ -201,7 +201,13 @@ async fn route(mut request: Request<Full<Bytes>>) -> Reply {
     let query_string = request.uri().query().unwrap_or("").to_owned();
     let body = match request.into_body().collect().await {
         Ok(b) => b.to_bytes(),
-        Err(never) => match never {},
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "BadRequestException",
+                &format!("the body did not verify: {e}"),
+            )
+        }
     };
     // Parameters come from the query string (GET) or a form body (POST).
     let params = match method {
@@ -314,7 +320,7 @@ fn error(status: StatusCode, code: &str, message: &str) -> Reply {
 
 /// Answers a WebSocket upgrade and serves Gremlin frames on the upgraded
 /// connection.
-fn gremlin_upgrade(request: &mut Request<Full<Bytes>>) -> Reply {
+fn gremlin_upgrade(request: &mut Request<VerifiedBody>) -> Reply {
     let headers = request.headers();
     let has = |name: header::HeaderName, token: &str| {
         headers
