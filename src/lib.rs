@@ -69,10 +69,21 @@ pub use crate::core::chunked::{
     MAX_TRAILER_BYTES, TRAILER_ALGORITHM,
 };
 pub use crate::core::credentials::Credentials;
+/// Event streams: the message format and signed envelopes (feature
+/// `eventstream`).
+#[cfg(feature = "eventstream")]
+pub mod eventstream {
+    pub use crate::core::eventstream::codec::{
+        EventStreamError, HeaderValue, Message, MAX_HEADERS_LEN, MAX_MESSAGE_LEN,
+    };
+    pub use crate::core::eventstream::{
+        CheckedEvent, EventError, EventSigner, EventVerifier, FrameReader,
+    };
+}
 pub use crate::core::error::{InvalidInput, SigningError};
 pub use crate::core::payload::{
-    Payload, PayloadHash, STREAMING_SIGNED_PAYLOAD, STREAMING_SIGNED_PAYLOAD_TRAILER,
-    STREAMING_UNSIGNED_PAYLOAD_TRAILER, UNSIGNED_PAYLOAD,
+    Payload, PayloadHash, STREAMING_EVENTS, STREAMING_SIGNED_PAYLOAD,
+    STREAMING_SIGNED_PAYLOAD_TRAILER, STREAMING_UNSIGNED_PAYLOAD_TRAILER, UNSIGNED_PAYLOAD,
 };
 pub use crate::core::scope::{CredentialScope, Region, Service};
 pub use crate::core::settings::{ExcludedHeaders, SessionTokenMode, SigningSettings, UriEncoding};
@@ -80,6 +91,8 @@ pub use crate::core::signature::Signature;
 pub use crate::core::signing_key::{SigningKey, SigningKeyCache};
 pub use crate::core::string_to_sign::{StringToSign, ALGORITHM};
 pub use crate::core::time::SigningTime;
+#[cfg(feature = "eventstream")]
+pub use sign::EventStreamSigner;
 #[cfg(feature = "streaming-body")]
 pub use sign::{AwsChunkedBody, AwsChunkedBodyError};
 pub use sign::{

@@ -8,7 +8,8 @@
 //! | 2. string to sign | `string_to_sign.rs` |
 //! | 3. signing key (derivation and cache) | `signing_key.rs` |
 //! | 4. signature (constant-time comparison) | `signature.rs` |
-//! | then, for aws-chunked bodies: the chain of chunk signatures | `chunked.rs` |
+//! | then, for aws-chunked bodies: the chain of chunk signatures | `chunked/` |
+//! | and for event streams: the chain of message signatures, and the message format | `eventstream/` |
 //!
 //! What the stages need: the credential `scope.rs` (region, service, date),
 //! the signing `time.rs`, the `payload.rs` line, `encoding.rs`
@@ -26,6 +27,8 @@ pub(crate) mod chunked;
 pub(crate) mod credentials;
 pub(crate) mod encoding;
 pub(crate) mod error;
+#[cfg(feature = "eventstream")]
+pub(crate) mod eventstream;
 pub(crate) mod inline_vec;
 pub(crate) mod payload;
 pub(crate) mod scope;

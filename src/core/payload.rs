@@ -17,6 +17,9 @@ pub const STREAMING_SIGNED_PAYLOAD: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
 pub const STREAMING_SIGNED_PAYLOAD_TRAILER: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
 /// S3 chunked upload with unsigned chunks and a trailer.
 pub const STREAMING_UNSIGNED_PAYLOAD_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
+/// An event stream whose messages are each signed (Transcribe streaming,
+/// Bedrock bidirectional streams, Lex, ...).
+pub const STREAMING_EVENTS: &str = "STREAMING-AWS4-HMAC-SHA256-EVENTS";
 
 /// How a request's body is represented in the signature.
 ///
@@ -49,6 +52,9 @@ pub enum Payload<'a> {
     StreamingSignedTrailer,
     /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`.
     StreamingUnsignedTrailer,
+    /// `STREAMING-AWS4-HMAC-SHA256-EVENTS`: an event stream of signed
+    /// messages.
+    StreamingEvents,
 }
 
 impl Payload<'_> {
@@ -69,6 +75,7 @@ impl Payload<'_> {
             Payload::StreamingUnsignedTrailer => {
                 PayloadHash::Constant(STREAMING_UNSIGNED_PAYLOAD_TRAILER)
             }
+            Payload::StreamingEvents => PayloadHash::Constant(STREAMING_EVENTS),
         })
     }
 }
@@ -120,6 +127,7 @@ impl PayloadHash {
             STREAMING_SIGNED_PAYLOAD,
             STREAMING_SIGNED_PAYLOAD_TRAILER,
             STREAMING_UNSIGNED_PAYLOAD_TRAILER,
+            STREAMING_EVENTS,
         ]
         .into_iter()
         .find(|c| c.as_bytes() == text)

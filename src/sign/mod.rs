@@ -6,6 +6,8 @@
 
 #[cfg(feature = "streaming-body")]
 mod chunked_body;
+#[cfg(feature = "eventstream")]
+mod events;
 mod explain;
 mod headers;
 mod presign;
@@ -32,6 +34,8 @@ use view::ViewHeaders;
 
 #[cfg(feature = "streaming-body")]
 pub use chunked_body::{AwsChunkedBody, AwsChunkedBodyError};
+#[cfg(feature = "eventstream")]
+pub use events::EventStreamSigner;
 pub use explain::Explanation;
 pub use view::{PresignInstructions, RequestView, SigningInstructions};
 
@@ -450,6 +454,48 @@ impl Signer {
                 Err(e)
             }
         }
+    }
+
+    /// The signer of an event stream's messages, for a request this signer
+    /// signed with [`Payload::StreamingEvents`] and `credentials`, whose
+    /// signature, the seed of the chain, is `seed` (feature
+    /// `eventstream`). Keys come from this signer's cache, per message
+    /// date.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sigv4::eventstream::{HeaderValue, Message};
+    /// use sigv4::{Credentials, Payload, Region, Service, Signer, SigningTime};
+    ///
+    /// let signer = Signer::new(Region::new("us-east-1")?, Service::new("transcribe")?);
+    /// let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")?;
+    /// let time = SigningTime::parse("20150830T123600Z")?;
+    /// let mut request = http::Request::post("https://transcribestreaming.us-east-1.amazonaws.com/stream-transcription")
+    ///     .body(())?;
+    /// let seed = signer.sign_with_payload(&mut request, Payload::StreamingEvents, &creds, time)?;
+    ///
+    /// let mut events = signer.event_signer(&creds, seed);
+    /// let mut message = Vec::new();
+    /// Message::new(b"audio bytes".to_vec())
+    ///     .with_header(":event-type", HeaderValue::String("AudioEvent".into()))
+    ///     .encode(&mut message)?;
+    /// let mut wire = Vec::new();
+    /// events.sign_message(&message, time, &mut wire)?;
+    /// events.finish(time, &mut wire)?;
+    /// let (envelope, used) = Message::decode(&wire)?;
+    /// assert_eq!(envelope.payload, message);
+    /// assert_eq!(Message::decode(&wire[used..])?.0.payload, b"");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "eventstream")]
+    #[must_use]
+    pub fn event_signer(
+        &self,
+        credentials: &Credentials,
+        seed: Signature,
+    ) -> events::EventStreamSigner {
+        events::EventStreamSigner::new(self.clone(), credentials.clone(), seed)
     }
 
     /// The signer of the chunks of an aws-chunked body, for a request this

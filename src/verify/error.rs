@@ -211,6 +211,7 @@ impl fmt::Display for VerifyError {
                     super::PayloadCheck::Unsigned => "the payload is UNSIGNED-PAYLOAD",
                     super::PayloadCheck::Streaming(_) => "the payload is streamed unchecked",
                     super::PayloadCheck::Chunked(_) => "the payload is checked chunk by chunk",
+                    super::PayloadCheck::EventStream => "the payload is an event stream",
                     _ => "the payload hash was not checked against the body",
                 };
                 write!(f, "a checked payload hash is required: {how}")

@@ -19,7 +19,7 @@ use crate::core::credentials::Credentials;
 use crate::core::inline_vec::InlineVec;
 use crate::core::payload::{
     Payload, PayloadHash, STREAMING_SIGNED_PAYLOAD, STREAMING_SIGNED_PAYLOAD_TRAILER,
-    UNSIGNED_PAYLOAD,
+    STREAMING_UNSIGNED_PAYLOAD_TRAILER, UNSIGNED_PAYLOAD,
 };
 use crate::core::scope::{CredentialScope, Region, Service};
 use crate::core::settings::{SessionTokenMode, SigningSettings};
@@ -118,6 +118,70 @@ pub enum PayloadCheck {
     /// it chunk by chunk as it streams: the data is checked as the decoder
     /// hands it over, and whole when it ends.
     Chunked(ChunkedFraming),
+    /// An event stream, returned by `Verifier::verify_event_stream` with
+    /// the `EventStreamChecker` that checks each message as it arrives.
+    EventStream,
+}
+
+/// Checks the signed envelopes of an event stream, with the verifier's
+/// key cache (feature `eventstream`). Made by
+/// [`Verifier::verify_event_stream`].
+#[cfg(feature = "eventstream")]
+pub struct EventStreamChecker {
+    keys: std::sync::Arc<SigningKeyCache>,
+    region: Region,
+    service: Service,
+    credentials: Credentials,
+    verifier: crate::core::eventstream::EventVerifier,
+}
+
+#[cfg(feature = "eventstream")]
+impl std::fmt::Debug for EventStreamChecker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventStreamChecker")
+            .field("verifier", &self.verifier)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "eventstream")]
+impl EventStreamChecker {
+    /// Checks one whole envelope (from a
+    /// [`FrameReader`](crate::eventstream::FrameReader)) as of `now`, and
+    /// returns the message it carries (empty for the end).
+    ///
+    /// # Errors
+    ///
+    /// An [`EventError`](crate::eventstream::EventError) at the first
+    /// thing wrong; every later call fails too.
+    pub fn check<'e>(
+        &mut self,
+        envelope: &'e [u8],
+        now: SigningTime,
+    ) -> Result<crate::core::eventstream::CheckedEvent<'e>, crate::core::eventstream::EventError>
+    {
+        let time = crate::core::eventstream::EventVerifier::time_of(envelope)?;
+        let scope = CredentialScope::new(&time, &self.region, &self.service);
+        let verifier = &mut self.verifier;
+        self.keys.with_key(&self.credentials, &scope, |key| {
+            verifier.verify(key, &scope, envelope, now)
+        })
+    }
+
+    /// Whether the end message was checked.
+    #[must_use]
+    pub fn is_done(&self) -> bool {
+        self.verifier.is_done()
+    }
+
+    /// Says the stream has no more bytes.
+    ///
+    /// # Errors
+    ///
+    /// `EventError::Truncated` unless the end message was checked.
+    pub fn finish(&self) -> Result<(), crate::core::eventstream::EventError> {
+        self.verifier.finish()
+    }
 }
 
 /// What a successful check found, for the entry points to finish.
@@ -204,7 +268,7 @@ pub struct Verifier<L> {
     unchecked_streaming: bool,
     checked_payload_required: bool,
     lookup: L,
-    keys: SigningKeyCache,
+    keys: std::sync::Arc<SigningKeyCache>,
 }
 
 impl<L> std::fmt::Debug for Verifier<L> {
@@ -235,7 +299,7 @@ impl<L: SecretLookup> Verifier<L> {
             unchecked_streaming: false,
             checked_payload_required: false,
             lookup,
-            keys: SigningKeyCache::new(),
+            keys: std::sync::Arc::new(SigningKeyCache::new()),
         }
     }
 
@@ -442,7 +506,12 @@ impl<L: SecretLookup> Verifier<L> {
         let framing = match constant {
             STREAMING_SIGNED_PAYLOAD => ChunkedFraming::Signed,
             STREAMING_SIGNED_PAYLOAD_TRAILER => ChunkedFraming::SignedWithTrailer,
-            _ => ChunkedFraming::UnsignedWithTrailer,
+            STREAMING_UNSIGNED_PAYLOAD_TRAILER => ChunkedFraming::UnsignedWithTrailer,
+            _ => {
+                return Err(VerifyError::ChunkedUnsupported {
+                    reason: "an event stream, not an aws-chunked body",
+                })
+            }
         };
         let number = |name: &'static str, what: &'static str| -> Result<Option<u64>, VerifyError> {
             let mut values = request.headers.get_all(name);
@@ -495,6 +564,44 @@ impl<L: SecretLookup> Verifier<L> {
         }
         checked.verified.payload = PayloadCheck::Chunked(framing);
         Ok((checked.verified, decoder))
+    }
+
+    /// Verifies a request that opens an event stream
+    /// (`x-amz-content-sha256: STREAMING-AWS4-HMAC-SHA256-EVENTS`; feature
+    /// `eventstream`): its headers and seed signature now, and returns the
+    /// [`EventStreamChecker`] that checks each message envelope as it
+    /// arrives.
+    ///
+    /// # Errors
+    ///
+    /// As for [`verify`](Self::verify); a request that does not name the
+    /// events payload is [`VerifyError::ChunkedUnsupported`].
+    #[cfg(feature = "eventstream")]
+    pub fn verify_event_stream<B>(
+        &self,
+        request: &Request<B>,
+        now: SigningTime,
+    ) -> Result<(Verified, EventStreamChecker), VerifyError> {
+        let view = RequestView::of_http(request);
+        let checked = self.check(&view, Payload::Unsigned, now, true)?;
+        if checked.verified.payload
+            != PayloadCheck::Streaming(crate::core::payload::STREAMING_EVENTS)
+        {
+            return Err(VerifyError::ChunkedUnsupported {
+                reason: "x-amz-content-sha256 does not name an event stream",
+            });
+        }
+        let checker = EventStreamChecker {
+            keys: std::sync::Arc::clone(&self.keys),
+            region: self.region.clone(),
+            service: self.service.clone(),
+            credentials: checked.credentials,
+            verifier: crate::core::eventstream::EventVerifier::new(checked.signature)
+                .with_max_skew(self.max_skew),
+        };
+        let mut verified = checked.verified;
+        verified.payload = PayloadCheck::EventStream;
+        Ok((verified, checker))
     }
 
     /// Everything [`verify_view`](Self::verify_view) checks; `chunked`
