@@ -29,7 +29,7 @@ cd "$(dirname "$0")"
 seconds="${FUZZ_SECONDS:-600}"
 niceness="${FUZZ_NICE:-19}"
 fresh="${FUZZ_FRESH:-1}"
-all=(canonical sign_verify verify raw_request profile credentials_json sts chunked)
+all=(canonical sign_verify verify raw_request profile credentials_json sts chunked eventstream)
 if [ "$#" -gt 0 ]; then targets=("$@"); else targets=("${all[@]}"); fi
 
 triple="$(rustc -vV | sed -n 's/^host: //p')"

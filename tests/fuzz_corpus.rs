@@ -73,3 +73,8 @@ fn sts_corpus() {
 fn chunked_corpus() {
     run("chunked", targets::chunked);
 }
+
+#[test]
+fn eventstream_corpus() {
+    run("eventstream", targets::eventstream);
+}
