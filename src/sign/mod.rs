@@ -429,14 +429,7 @@ impl Signer {
                 headers.remove(TRAILER);
             }
         }
-        let payload = match upload.framing() {
-            crate::core::chunked::ChunkedFraming::Signed => Payload::StreamingSigned,
-            crate::core::chunked::ChunkedFraming::SignedWithTrailer => {
-                Payload::StreamingSignedTrailer
-            }
-            _ => Payload::StreamingUnsignedTrailer,
-        };
-        match self.sign_with_payload(request, payload, credentials, time) {
+        match self.sign_with_payload(request, upload.payload(), credentials, time) {
             Ok(seed) => {
                 let signer = (upload.framing()
                     != crate::core::chunked::ChunkedFraming::UnsignedWithTrailer)

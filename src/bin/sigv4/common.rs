@@ -223,6 +223,89 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(|e| CliError::failure(format!("cannot start the async runtime: {e}")))
 }
 
+/// `--chunked`, `--trailer-checksum` and `--unsigned-chunks`, shared by
+/// `sign` and `curl`.
+#[derive(Debug, clap::Args)]
+pub struct ChunkedArgs {
+    /// Send the body as aws-chunked in chunks of SIZE bytes (content-encoding,
+    /// content-length and x-amz-decoded-content-length are set and signed).
+    #[arg(long, value_name = "SIZE", value_parser = clap::value_parser!(u64).range(1..=16 * 1024 * 1024))]
+    chunked: Option<u64>,
+
+    /// With --chunked: end the body with a signed trailer carrying this
+    /// checksum of the data.
+    #[arg(long, value_name = "ALG", value_enum, requires = "chunked")]
+    trailer_checksum: Option<ChecksumArg>,
+
+    /// With --chunked and --trailer-checksum: leave the chunks unsigned
+    /// (STREAMING-UNSIGNED-PAYLOAD-TRAILER); the checksum covers the data.
+    #[arg(long)]
+    unsigned_chunks: bool,
+}
+
+impl ChunkedArgs {
+    /// The upload the options ask for (its decoded length still 0: the
+    /// caller sets it once it knows the body), or `None` without --chunked.
+    ///
+    /// # Errors
+    ///
+    /// A usage error for `--unsigned-chunks` without `--trailer-checksum`.
+    pub fn upload(&self) -> Result<Option<sigv4::ChunkedUpload>, CliError> {
+        let Some(size) = self.chunked else {
+            if self.unsigned_chunks {
+                return Err(CliError::usage(
+                    "--unsigned-chunks needs --chunked SIZE and --trailer-checksum ALG",
+                ));
+            }
+            return Ok(None);
+        };
+        if self.unsigned_chunks && self.trailer_checksum.is_none() {
+            return Err(CliError::usage(
+                "--unsigned-chunks needs --trailer-checksum ALG: without signatures or a \
+                 checksum nothing would cover the data",
+            ));
+        }
+        // Bounded to 16 MiB by the parser.
+        let size =
+            usize::try_from(size).map_err(|_| CliError::usage("--chunked SIZE is too large"))?;
+        let upload = match (self.trailer_checksum, self.unsigned_chunks) {
+            (None, _) => sigv4::ChunkedUpload::signed(0, size),
+            (Some(alg), false) => sigv4::ChunkedUpload::signed(0, size)
+                .map(|u| u.with_trailer_checksum(alg.algorithm())),
+            (Some(alg), true) => {
+                sigv4::ChunkedUpload::unsigned_with_trailer(0, size, alg.algorithm())
+            }
+        }
+        .map_err(|e| CliError::usage(e.to_string()))?;
+        Ok(Some(upload))
+    }
+}
+
+/// `--trailer-checksum` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ChecksumArg {
+    /// CRC-32, x-amz-checksum-crc32.
+    Crc32,
+    /// CRC-32C, x-amz-checksum-crc32c.
+    Crc32c,
+    /// SHA-1, x-amz-checksum-sha1.
+    Sha1,
+    /// SHA-256, x-amz-checksum-sha256.
+    Sha256,
+}
+
+impl ChecksumArg {
+    /// The library's algorithm.
+    pub fn algorithm(self) -> sigv4::ChecksumAlgorithm {
+        match self {
+            Self::Crc32 => sigv4::ChecksumAlgorithm::Crc32,
+            Self::Crc32c => sigv4::ChecksumAlgorithm::Crc32c,
+            Self::Sha1 => sigv4::ChecksumAlgorithm::Sha1,
+            Self::Sha256 => sigv4::ChecksumAlgorithm::Sha256,
+        }
+    }
+}
+
 /// `--uri-encoding` values, shared by every command that signs or checks
 /// a signature, so the same flags give the same canonical path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -85,6 +85,11 @@ pub struct CurlArgs {
         value_parser = clap::value_parser!(u64).range(1..=MAX_PRESIGN_EXPIRY.as_secs())
     )]
     expires: Option<u64>,
+
+    /// aws-chunked uploads: with `-d @FILE` the file is streamed, a chunk
+    /// at a time, never read whole.
+    #[command(flatten)]
+    chunked: common::ChunkedArgs,
 }
 
 /// Runs `sigv4 curl`.
@@ -112,6 +117,17 @@ pub fn run(args: &CurlArgs) -> Result<(), CliError> {
         .map(|(i, header)| parse_header(i + 1, header))
         .collect::<Result<Vec<_>, _>>()?;
     let region = common::region(args.region.as_ref())?;
+    if let Some(upload) = args.chunked.upload()? {
+        if args.presign {
+            return Err(CliError::usage("--chunked cannot go with --presign"));
+        }
+        if args.data.is_empty() {
+            return Err(CliError::usage(
+                "--chunked needs a body: add -d @FILE or -d DATA",
+            ));
+        }
+        return send_chunked(args, method, uri, headers, region, upload);
+    }
     let body = read_data(&args.data)?;
 
     let mut request = Request::new(body);
@@ -224,6 +240,135 @@ fn read_data(data: &[String]) -> Result<Vec<u8>, CliError> {
         }
     }
     Ok(body)
+}
+
+/// Signs and sends the body as aws-chunked: a single `-d @FILE` streams
+/// from the file, a chunk at a time; other data is framed from memory.
+fn send_chunked(
+    args: &CurlArgs,
+    method: Method,
+    uri: Uri,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    region: Region,
+    upload: sigv4::ChunkedUpload,
+) -> Result<(), CliError> {
+    let file = match args.data.as_slice() {
+        [one] => one.strip_prefix('@').filter(|f| *f != "-"),
+        _ => None,
+    };
+    let body = match file {
+        Some(path) => {
+            let file = std::fs::File::open(path)
+                .map_err(|e| CliError::failure(format!("cannot read {path}: {e}")))?;
+            let len = file
+                .metadata()
+                .map_err(|e| CliError::failure(format!("cannot read {path}: {e}")))?
+                .len();
+            UploadBody::File(FileBody {
+                file,
+                remaining: len,
+            })
+        }
+        None => UploadBody::Memory(Some(hyper::body::Bytes::from(read_data(&args.data)?))),
+    };
+    let upload = upload.with_decoded_length(body.len());
+    let mut request = Request::new(());
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    for (name, value) in headers {
+        request.headers_mut().append(name, value);
+    }
+    if !request.headers().contains_key(CONTENT_TYPE) {
+        request
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(FORM));
+    }
+    let target = request
+        .uri()
+        .authority()
+        .map_or_else(String::new, ToString::to_string);
+    let runtime = common::runtime()?;
+    runtime.block_on(async {
+        let credentials = common::credentials(args.profile.as_deref()).await?;
+        let signer = Signer::new(region, args.service.clone());
+        let encoder = signer
+            .sign_chunked(&mut request, &credentials, SigningTime::now(), &upload)
+            .map_err(signing_error)?;
+        let request = request.map(|()| sigv4::AwsChunkedBody::new(body, encoder));
+        let transport = HyperTransport::with_timeouts(CONNECT_TIMEOUT, RESPONSE_TIMEOUT)
+            .map_err(|e| CliError::failure(format!("cannot set up the HTTP client: {e}")))?;
+        let response = transport
+            .send_streaming(request)
+            .await
+            .map_err(|e| match e {
+                TransportError::Connect { reason } => {
+                    CliError::failure(format!("cannot connect to {target}: {reason}"))
+                }
+                other => CliError::failure(format!("request to {target} failed: {other}")),
+            })?;
+        common::write_stdout(&render(&response, args.include))
+    })
+}
+
+/// What `--chunked` uploads: a file, streamed, or data in memory.
+enum UploadBody {
+    File(FileBody),
+    Memory(Option<hyper::body::Bytes>),
+}
+
+impl UploadBody {
+    fn len(&self) -> u64 {
+        match self {
+            Self::File(file) => file.remaining,
+            Self::Memory(bytes) => bytes.as_ref().map_or(0, |b| b.len() as u64),
+        }
+    }
+}
+
+/// A file read 64 KiB at a time as it is sent. Reads block (a local file,
+/// for a command sending one request), and a file that shrinks meanwhile
+/// fails the upload rather than sending less than was signed.
+struct FileBody {
+    file: std::fs::File,
+    remaining: u64,
+}
+
+impl http_body::Body for UploadBody {
+    type Data = hyper::body::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let frame = match &mut *self {
+            Self::Memory(bytes) => bytes.take().map(|b| Ok(http_body::Frame::data(b))),
+            Self::File(file) => file.next_piece().map(|r| r.map(http_body::Frame::data)),
+        };
+        std::task::Poll::Ready(frame)
+    }
+}
+
+impl FileBody {
+    fn next_piece(&mut self) -> Option<Result<hyper::body::Bytes, std::io::Error>> {
+        if self.remaining == 0 {
+            return None;
+        }
+        let want = usize::try_from(self.remaining.min(64 * 1024)).unwrap_or(64 * 1024);
+        let mut piece = vec![0u8; want];
+        match self.file.read(&mut piece) {
+            Ok(0) => Some(Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the file got shorter while it was sent",
+            ))),
+            Ok(n) => {
+                piece.truncate(n);
+                self.remaining -= n as u64;
+                Some(Ok(hyper::body::Bytes::from(piece)))
+            }
+            Err(e) => Some(Err(e)),
+        }
+    }
 }
 
 /// Sends the signed request over hyper and rustls.

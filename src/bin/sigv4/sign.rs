@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use clap::Args;
 use sigv4::{
-    Payload, Region, Service, SignatureLocation, Signer, SigningError, SigningSettings,
-    SigningTime, MAX_PRESIGN_EXPIRY,
+    ChunkedUpload, Payload, Region, Service, SignatureLocation, Signer, SigningError,
+    SigningSettings, SigningTime, MAX_PRESIGN_EXPIRY,
 };
 
 use crate::common::{self, CliError, UriEncodingArg};
@@ -85,6 +85,10 @@ pub struct SignArgs {
     /// (the session token is shown as <redacted>).
     #[arg(long)]
     explain: bool,
+
+    /// aws-chunked signing of the body.
+    #[command(flatten)]
+    chunked: common::ChunkedArgs,
 }
 
 impl SignArgs {
@@ -123,7 +127,17 @@ pub fn run(args: &SignArgs) -> Result<(), CliError> {
         }
     };
 
+    let upload = args.chunked.upload()?;
+    if upload.is_some() && (args.presign || args.unsigned_payload) {
+        return Err(CliError::usage(
+            "--chunked cannot go with --presign or --unsigned-payload",
+        ));
+    }
+
     let mut request = common::read_request(args.file.as_deref())?;
+    if let Some(upload) = upload {
+        return sign_chunked(&signer, request, &credentials, time, &upload, args.explain);
+    }
     // The payload borrows the body while the signer borrows the request
     // mutably, so the body is held aside meanwhile (no copy is made).
     let body = std::mem::take(request.body_mut());
@@ -157,6 +171,68 @@ pub fn run(args: &SignArgs) -> Result<(), CliError> {
     *request.body_mut() = body;
 
     common::write_stdout(&sigv4::tools::raw::write_request(&request))
+}
+
+/// Signs `request` as aws-chunked and writes it with its encoded body.
+fn sign_chunked(
+    signer: &Signer,
+    request: http::Request<Vec<u8>>,
+    credentials: &sigv4::Credentials,
+    time: SigningTime,
+    upload: &ChunkedUpload,
+    explain: bool,
+) -> Result<(), CliError> {
+    let (parts, body) = request.into_parts();
+    let upload = upload.with_decoded_length(body.len() as u64);
+    let mut request = http::Request::from_parts(parts, ());
+    let mut encoder = signer
+        .sign_chunked(&mut request, credentials, time, &upload)
+        .map_err(signing_error)?;
+    if explain {
+        let explanation = signer
+            .explain(
+                &without_signature(&request),
+                upload.payload(),
+                credentials,
+                time,
+                SignatureLocation::Header,
+            )
+            .map_err(signing_error)?;
+        let _ = writeln!(std::io::stderr().lock(), "{explanation}");
+    }
+    let mut encoded =
+        Vec::with_capacity(usize::try_from(upload.encoded_length().unwrap_or(0)).unwrap_or(0));
+    for chunk in body.chunks(upload.chunk_size()) {
+        encoder
+            .write_chunk_header(chunk, &mut encoded)
+            .map_err(|e| CliError::failure(e.to_string()))?;
+        encoded.extend_from_slice(chunk);
+        encoded.extend_from_slice(b"\r\n");
+    }
+    encoder
+        .finish(&mut encoded)
+        .map_err(|e| CliError::failure(e.to_string()))?;
+    let request = request.map(|()| encoded);
+    common::write_stdout(&sigv4::tools::raw::write_request(&request))
+}
+
+/// The request as it was before the signer's own headers were added, for
+/// `--explain`.
+fn without_signature(request: &http::Request<()>) -> http::Request<()> {
+    let mut bare = http::Request::builder()
+        .method(request.method().clone())
+        .uri(request.uri().clone())
+        .body(())
+        .unwrap_or_default();
+    for (name, value) in request.headers() {
+        if !matches!(
+            name.as_str(),
+            "authorization" | "x-amz-date" | "x-amz-security-token"
+        ) {
+            bare.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    bare
 }
 
 /// Explains a signing failure, with a way out where there is an obvious one.

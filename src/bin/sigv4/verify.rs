@@ -100,6 +100,9 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode, CliError> {
         known.secret.clone(),
         known.session_token.clone(),
     );
+    if is_chunked(&request) {
+        return verify_chunked(&verifier(args, region, lookup), request, now);
+    }
     let outcome = verifier(args, region.clone(), lookup)
         .verify_with_payload(&request, payload(args, &request), now)
         .map(|_| ());
@@ -113,6 +116,57 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode, CliError> {
             let report = failure_report(args, &region, &request, &error);
             common::write_stdout(report.as_bytes())?;
             Ok(ExitCode::from(common::EXIT_FAILURE))
+        }
+    }
+}
+
+/// Whether the request's body is aws-chunked (`x-amz-content-sha256:
+/// STREAMING-*`, but not an event stream).
+fn is_chunked(request: &Request<Vec<u8>>) -> bool {
+    request
+        .headers()
+        .get("x-amz-content-sha256")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .is_some_and(|v| v.starts_with("STREAMING-") && v != sigv4::STREAMING_EVENTS)
+}
+
+/// Verifies an aws-chunked request: the headers and seed signature, then
+/// every chunk of its body, the trailer and the lengths.
+fn verify_chunked<L: sigv4::verify::SecretLookup>(
+    verifier: &Verifier<L>,
+    request: Request<Vec<u8>>,
+    now: SigningTime,
+) -> Result<ExitCode, CliError> {
+    let (parts, body) = request.into_parts();
+    let request = Request::from_parts(parts, ());
+    let failed = |report: String| -> Result<ExitCode, CliError> {
+        common::write_stdout(report.as_bytes())?;
+        Ok(ExitCode::from(common::EXIT_FAILURE))
+    };
+    let mut decoder = match verifier.verify_chunked(&request, now) {
+        Ok((_, decoder)) => decoder,
+        Err(error) => return failed(format!("FAILED {}: {error}\n", error.code())),
+    };
+    let mut input = body.as_slice();
+    let outcome = loop {
+        match decoder.decode(input) {
+            Ok((used, _)) if used == input.len() => break decoder.finish(),
+            Ok((used, _)) => input = &input[used..],
+            Err(e) => break Err(e),
+        }
+    };
+    match outcome {
+        Ok(()) => {
+            common::write_stdout(b"OK\n")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            let error = VerifyError::from(e);
+            failed(format!(
+                "FAILED {}: {error}\n\n(the headers and the seed signature verified; the aws-chunked body did not)\n",
+                error.code()
+            ))
         }
     }
 }

@@ -34,7 +34,8 @@ pub use decode::{ChunkDecoder, ChunkedError, Decoded, DEFAULT_MAX_CHUNK_SIZE, MA
 use crate::core::encoding::{hex32, Sink};
 use crate::core::error::InvalidInput;
 use crate::core::payload::{
-    STREAMING_SIGNED_PAYLOAD, STREAMING_SIGNED_PAYLOAD_TRAILER, STREAMING_UNSIGNED_PAYLOAD_TRAILER,
+    Payload, STREAMING_SIGNED_PAYLOAD, STREAMING_SIGNED_PAYLOAD_TRAILER,
+    STREAMING_UNSIGNED_PAYLOAD_TRAILER,
 };
 use crate::core::scope::CredentialScope;
 use crate::core::sha256::{sha256, HmacStream};
@@ -342,6 +343,24 @@ impl ChunkedUpload {
         }
         self.checksum = Some(checksum);
         self
+    }
+
+    /// The same upload for a body of `decoded_length` bytes.
+    #[must_use]
+    pub fn with_decoded_length(mut self, decoded_length: u64) -> Self {
+        self.decoded_length = decoded_length;
+        self
+    }
+
+    /// The payload the request is signed with: one of the `STREAMING-*`
+    /// constants.
+    #[must_use]
+    pub fn payload(&self) -> Payload<'static> {
+        match self.framing {
+            ChunkedFraming::Signed => Payload::StreamingSigned,
+            ChunkedFraming::SignedWithTrailer => Payload::StreamingSignedTrailer,
+            ChunkedFraming::UnsignedWithTrailer => Payload::StreamingUnsignedTrailer,
+        }
     }
 
     /// The framing.

@@ -39,6 +39,7 @@ type Body = Full<Cursor<Vec<u8>>>;
 /// ```
 #[derive(Clone)]
 pub struct HyperTransport {
+    connector: HttpsConnector<HttpConnector>,
     client: Client<HttpsConnector<HttpConnector>, Body>,
     read_timeout: Duration,
     connect_timeout: Duration,
@@ -72,12 +73,54 @@ impl HyperTransport {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new()).build(https);
+        let client = Client::builder(TokioExecutor::new()).build(https.clone());
         Ok(Self {
+            connector: https,
             client,
             read_timeout: read,
             connect_timeout: connect,
         })
+    }
+}
+
+impl HyperTransport {
+    /// Sends a request whose body streams (an upload from a file, an
+    /// [`AwsChunkedBody`](crate::AwsChunkedBody)), and reads the response
+    /// whole. Only the connection is timed: an upload takes as long as it
+    /// takes.
+    ///
+    /// # Errors
+    ///
+    /// [`TransportError::Connect`] when no connection could be made;
+    /// [`TransportError::Other`] when the exchange failed, or the request
+    /// body did.
+    pub async fn send_streaming<B>(
+        &self,
+        request: http::Request<B>,
+    ) -> Result<http::Response<Vec<u8>>, TransportError>
+    where
+        B: http_body::Body + Send + Unpin + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let client: Client<_, B> =
+            Client::builder(TokioExecutor::new()).build(self.connector.clone());
+        let response = client.request(request).await.map_err(|e| {
+            if e.is_connect() {
+                TransportError::Connect {
+                    reason: error_chain(&e),
+                }
+            } else {
+                TransportError::Other {
+                    reason: error_chain(&e),
+                }
+            }
+        })?;
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.map_err(|e| TransportError::Other {
+            reason: format!("cannot read the response body: {e}"),
+        })?;
+        Ok(http::Response::from_parts(parts, body.to_bytes().to_vec()))
     }
 }
 
