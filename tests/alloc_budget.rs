@@ -11,7 +11,8 @@
 //!   allocations: the buffer and `http`'s shared handle to it);
 //! - the core stages (`CanonicalRequest::new` + `hash`, `StringToSign::new`,
 //!   `SigningKey::sign` with a pre-derived key, `SigningKeyCache::sign` on a
-//!   warm cache) allocate nothing.
+//!   warm cache) allocate nothing;
+//! - aws-chunked chunk signing and checking allocate nothing per chunk.
 //!
 //! Counting is per thread and only around the measured call, so tests
 //! running in parallel on the harness's threads cannot disturb each other:
@@ -255,5 +256,51 @@ fn w1_without_host_within_budget() {
             "W1 without host: {} allocations, budget {budget} ({fresh} new header values + {} for map growth):\n{sites}",
             count.allocs, growth.allocs
         );
+    }
+}
+
+/// aws-chunked: signing chunks into a buffer with room, and checking
+/// them with the decoder (its chunk buffer grown once), allocate nothing
+/// per chunk, however long the body: 16 chunks and 256 chunks cost the
+/// same (none).
+#[test]
+fn chunked_signing_and_checking_allocate_nothing_per_chunk() {
+    use sigv4::{ChunkDecoder, ChunkSigner, Decoded, Signature, SigningTime};
+    let time = SigningTime::parse("20130524T000000Z").unwrap();
+    let (region, service) = (
+        Region::new("us-east-1").unwrap(),
+        Service::new("s3").unwrap(),
+    );
+    let scope = CredentialScope::new(&time, &region, &service);
+    let key = SigningKey::derive("secret", &scope);
+    let seed = Signature::from_hex(&"0".repeat(64)).unwrap();
+    let chunk = vec![b'x'; 8192];
+    for chunks in [16usize, 256] {
+        let mut signer = ChunkSigner::new(&key, &time, &scope, seed);
+        let mut encoded = Vec::with_capacity(chunks * (8192 + 100) + 100);
+        let (_, signing) = counting::count(|| {
+            for _ in 0..chunks {
+                signer.write_chunk_header(&chunk, &mut encoded);
+                encoded.extend_from_slice(&chunk);
+                encoded.extend_from_slice(b"\r\n");
+            }
+        });
+        signer.write_final_chunk(&mut encoded);
+        assert_eq!(signing.allocs, 0, "signing {chunks} chunks");
+
+        let mut decoder = ChunkDecoder::signed(ChunkSigner::new(&key, &time, &scope, seed), false);
+        // The first chunk grows the decoder's buffers; every later one reuses them.
+        let first = encoded.iter().position(|&b| b == b'\n').unwrap() + 1 + 8192 + 2;
+        let (used, decoded) = decoder.decode(&encoded[..first]).unwrap();
+        assert_eq!((used, matches!(decoded, Decoded::Data(_))), (first, true));
+        let (_, checking) = counting::count(|| {
+            let mut input = &encoded[first..];
+            while !input.is_empty() {
+                let (used, _) = decoder.decode(input).unwrap();
+                input = &input[used..];
+            }
+        });
+        assert!(decoder.is_done());
+        assert_eq!(checking.allocs, 0, "checking {chunks} chunks");
     }
 }
