@@ -89,10 +89,16 @@ pub use crate::core::scope::{CredentialScope, Region, Service};
 pub use crate::core::settings::{ExcludedHeaders, SessionTokenMode, SigningSettings, UriEncoding};
 pub use crate::core::signature::Signature;
 pub use crate::core::signing_key::{SigningKey, SigningKeyCache};
+#[cfg(feature = "sigv4a")]
+pub use crate::core::sigv4a::{
+    EcdsaKey, EcdsaSignature, PublicKey, RegionSet, StringToSignV4a, ALGORITHM_V4A,
+};
 pub use crate::core::string_to_sign::{StringToSign, ALGORITHM};
 pub use crate::core::time::SigningTime;
 #[cfg(feature = "eventstream")]
 pub use sign::EventStreamSigner;
+#[cfg(feature = "sigv4a")]
+pub use sign::SigV4aSigner;
 #[cfg(feature = "streaming-body")]
 pub use sign::{AwsChunkedBody, AwsChunkedBodyError};
 pub use sign::{

@@ -37,6 +37,14 @@ pub enum InvalidInput {
         /// The rejected number of seconds.
         seconds: u64,
     },
+    /// A SigV4a region set must be `*` or comma-separated region names
+    /// and patterns (letters, digits, `-`, `_`, `.`, `*`), none empty.
+    RegionSet {
+        /// The rejected value (at most 128 characters of it).
+        value: String,
+    },
+    /// A SigV4a public key that is not a point on P-256.
+    PublicKey,
     /// An aws-chunked body written other than as its `ChunkedUpload` says:
     /// a chunk size of zero, a chunk larger than the chunk size, or more or
     /// fewer bytes than the decoded length.
@@ -76,6 +84,11 @@ impl fmt::Display for InvalidInput {
                 "invalid presigned URL expiry {seconds} s: expected 1..=604800 seconds"
             ),
             Self::ChunkedUpload { reason } => write!(f, "aws-chunked body: {reason}"),
+            Self::RegionSet { value } => write!(
+                f,
+                "invalid region set {value:?}: expected `*` or comma-separated region names or patterns"
+            ),
+            Self::PublicKey => f.write_str("invalid SigV4a public key: not a point on P-256"),
         }
     }
 }

@@ -36,6 +36,8 @@ pub(crate) mod settings;
 pub(crate) mod sha256;
 pub(crate) mod signature;
 pub(crate) mod signing_key;
+#[cfg(feature = "sigv4a")]
+pub(crate) mod sigv4a;
 pub(crate) mod string_to_sign;
 pub(crate) mod time;
 pub(crate) mod tuned;

@@ -11,19 +11,22 @@ use crate::core::signature::Signature;
 /// hashed, which include the session token when it is signed. `Display` and
 /// `Debug` show the same text with the token replaced by `<redacted>`, so an
 /// explanation can be logged.
+///
+/// `S` is the signature's type: [`Signature`] for SigV4, `EcdsaSignature`
+/// for SigV4a.
 #[derive(Clone)]
-pub struct Explanation {
+pub struct Explanation<S = Signature> {
     canonical_request: Vec<u8>,
     redacted_canonical_request: String,
     string_to_sign: String,
-    signature: Signature,
+    signature: S,
 }
 
-impl Explanation {
+impl<S: Copy + fmt::Display + fmt::Debug> Explanation<S> {
     pub(crate) fn new(
         canonical_request: Vec<u8>,
         string_to_sign: String,
-        signature: Signature,
+        signature: S,
         session_token: Option<&str>,
     ) -> Self {
         let mut redacted = String::from_utf8_lossy(&canonical_request).into_owned();
@@ -65,12 +68,12 @@ impl Explanation {
 
     /// The signature.
     #[must_use]
-    pub fn signature(&self) -> Signature {
+    pub fn signature(&self) -> S {
         self.signature
     }
 }
 
-impl fmt::Display for Explanation {
+impl<S: fmt::Display> fmt::Display for Explanation<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -80,7 +83,7 @@ impl fmt::Display for Explanation {
     }
 }
 
-impl fmt::Debug for Explanation {
+impl<S: fmt::Debug> fmt::Debug for Explanation<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Explanation")
             .field("canonical_request", &self.redacted_canonical_request)

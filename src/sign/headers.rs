@@ -7,6 +7,7 @@ use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, AUTHORIZATION, HOST};
 use http::Request;
 
+use super::scheme::Scheme;
 use super::view::{RequestView, SigningInstructions};
 use super::{check_expiry, Explanation, Signer};
 use crate::core::canonical::{CanonicalRequest, Header};
@@ -17,7 +18,6 @@ use crate::core::inline_vec::InlineVec;
 use crate::core::payload::PayloadHash;
 use crate::core::settings::{SessionTokenMode, SigningSettings};
 use crate::core::signature::Signature;
-use crate::core::string_to_sign::ALGORITHM;
 use crate::core::time::SigningTime;
 use crate::core::tuned::memo::{with_memo, WipedBytes};
 
@@ -27,7 +27,7 @@ pub(crate) const X_AMZ_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-a
 
 /// Whether the signer owns a header of this name: it writes its own value
 /// and never signs one found on the request.
-fn owned(name: &str, lowercase: bool, settings: &SigningSettings) -> bool {
+fn owned(name: &str, lowercase: bool, settings: &SigningSettings, extra: Option<&str>) -> bool {
     let is = |owned: &str| {
         if lowercase {
             name == owned
@@ -39,19 +39,33 @@ fn owned(name: &str, lowercase: bool, settings: &SigningSettings) -> bool {
         || is("x-amz-date")
         || is("x-amz-security-token")
         || (settings.content_sha256_header && is("x-amz-content-sha256"))
+        || extra.is_some_and(is)
+}
+
+/// One header signature's inputs.
+struct Job<'a, Sc> {
+    signer: &'a Signer,
+    scheme: &'a Sc,
+    payload: &'a PayloadHash,
+    credentials: &'a Credentials,
+    time: &'a SigningTime,
 }
 
 /// Runs `f` on the canonical request header signing would sign for
 /// `view`, with `host` added when the view has none.
-fn with_canonical<R>(
-    signer: &Signer,
+fn with_canonical<R, Sc: Scheme>(
+    job: &Job<'_, Sc>,
     view: &RequestView<'_>,
-    payload: &PayloadHash,
-    credentials: &Credentials,
-    time: &SigningTime,
     host: Option<&str>,
     f: impl FnOnce(&CanonicalRequest<'_>) -> R,
 ) -> Result<R, SigningError> {
+    let Job {
+        signer,
+        scheme,
+        payload,
+        credentials,
+        time,
+    } = *job;
     let settings = &signer.settings;
     let lowercase = view.check()?;
     let token = credentials
@@ -62,7 +76,12 @@ fn with_canonical<R>(
     // Headers the signer owns are replaced, never signed as found.
     let payload =
         &super::signed_headers(view, settings, lowercase, payload, &mut headers, |name| {
-            owned(name, lowercase, settings)
+            owned(
+                name,
+                lowercase,
+                settings,
+                scheme.extra().map(|(header, _, _)| header),
+            )
         })?;
     // From here on the values are the signer's own: a host from the URI's
     // authority, a date, a token of visible ASCII, a hash: none has spaces.
@@ -71,6 +90,9 @@ fn with_canonical<R>(
         headers.push(("host", host.as_bytes()));
     }
     headers.push(("x-amz-date", time.amz_bytes()));
+    if let Some((header, _, value)) = scheme.extra() {
+        headers.push((header, value.as_bytes()));
+    }
     if let Some(token) = token {
         headers.push(("x-amz-security-token", token.as_bytes()));
     }
@@ -92,66 +114,72 @@ fn with_canonical<R>(
 }
 
 /// Signs `canonical` and returns the signature with its `authorization`
-/// value, `AWS4-HMAC-SHA256 Credential=AKID/scope, SignedHeaders=a;b,
-/// Signature=hex`, built in one exactly-sized buffer. The signed-headers
+/// value, `<algorithm> Credential=AKID/scope, SignedHeaders=a;b,
+/// Signature=hex`, built in one buffer sized for it. The signed-headers
 /// list is written once, there, and hashed from there.
-fn sign_canonical(
+fn sign_canonical<Sc: Scheme>(
     signer: &Signer,
+    scheme: &Sc,
     canonical: &CanonicalRequest<'_>,
     credentials: &Credentials,
     time: &SigningTime,
-) -> (Signature, Vec<u8>) {
-    let scope = signer.scope(time);
-    let len = ALGORITHM.len()
+) -> (Sc::Signature, Vec<u8>) {
+    let algorithm = scheme.algorithm();
+    let len = algorithm.len()
         + " Credential=".len()
         + credentials.access_key_id().len()
         + 1
         + ", SignedHeaders=".len()
         + ", Signature=".len()
-        + 64
+        + Sc::MAX_HEX
         + canonical.signed_headers_len()
-        + scope.len();
+        + scheme.scope_len(signer, time);
     let mut value = Vec::with_capacity(len);
-    value.put(ALGORITHM.as_bytes());
+    value.put(algorithm.as_bytes());
     value.put(b" Credential=");
     value.put(credentials.access_key_id().as_bytes());
     value.put(b"/");
-    scope.write_to(&mut value);
+    scheme.write_scope(signer, time, &mut value);
     value.put(b", SignedHeaders=");
     let signed_from = value.len();
     canonical.write_signed_headers(&mut value);
     let hash = canonical.hash_with_signed_headers(&value[signed_from..]);
-    let signature = signer.sign_hash(scope, &hash, credentials, time);
+    let signature = scheme.sign(signer, &hash, credentials, time);
     value.put(b", Signature=");
-    value.put(&signature.to_hex());
-    debug_assert_eq!(value.len(), len, "authorization sized exactly");
+    Sc::write_hex(&signature, &mut value);
+    debug_assert!(value.len() <= len, "authorization sized for its longest");
     (signature, value)
 }
 
 /// Header signing of a view: everything computed, nothing applied.
-pub(super) fn instructions<'a>(
+pub(super) fn instructions<'a, Sc: Scheme>(
     signer: &Signer,
+    scheme: &Sc,
     view: &RequestView<'a>,
     payload: &PayloadHash,
     credentials: &'a Credentials,
     time: &SigningTime,
-) -> Result<SigningInstructions<'a>, SigningError> {
+) -> Result<SigningInstructions<'a, Sc::Signature>, SigningError> {
     check_expiry(credentials, time)?;
     let host = view.require_host()?;
-    let (signature, authorization) = with_canonical(
+    let job = Job {
         signer,
-        view,
+        scheme,
         payload,
         credentials,
         time,
-        host,
-        |canonical| sign_canonical(signer, canonical, credentials, time),
-    )?;
+    };
+    let (signature, authorization) = with_canonical(&job, view, host, |canonical| {
+        sign_canonical(signer, scheme, canonical, credentials, time)
+    })?;
     Ok(SigningInstructions {
         host,
         amz_date: *time.amz_bytes(),
         security_token: credentials.session_token(),
         content_sha256: signer.settings.content_sha256_header.then_some(*payload),
+        extra: scheme
+            .extra()
+            .map(|(header, _, value)| (header, std::sync::Arc::<str>::from(value))),
         authorization,
         signature,
     })
@@ -165,18 +193,19 @@ pub(super) fn host_value(host: Option<&str>) -> Result<Option<HeaderValue>, Sign
 
 /// The `http` values of a request's signature, ready to set: building them
 /// is the last step that can fail, [`apply`](Self::apply) cannot.
-pub(super) struct PreparedHeaders {
+pub(super) struct PreparedHeaders<S = Signature> {
     host: Option<HeaderValue>,
     amz_date: HeaderValue,
+    extra: Option<(&'static str, HeaderValue)>,
     token: Option<HeaderValue>,
     content_sha256: Option<HeaderValue>,
     authorization: HeaderValue,
-    signature: Signature,
+    signature: S,
 }
 
-impl PreparedHeaders {
+impl<S: Copy> PreparedHeaders<S> {
     pub(super) fn new(
-        instructions: SigningInstructions<'_>,
+        instructions: SigningInstructions<'_, S>,
         credentials: &Credentials,
     ) -> Result<Self, SigningError> {
         let invalid = |name: &str| SigningError::InvalidHeaderValue { name: name.into() };
@@ -193,6 +222,13 @@ impl PreparedHeaders {
             ),
             None => None,
         };
+        let extra = match &instructions.extra {
+            Some((name, value)) => Some((
+                *name,
+                HeaderValue::from_str(value).map_err(|_| invalid(name))?,
+            )),
+            None => None,
+        };
         let signature = instructions.signature;
         let mut authorization = HeaderValue::try_from(instructions.into_authorization())
             .map_err(|_| invalid("authorization"))?;
@@ -200,6 +236,7 @@ impl PreparedHeaders {
         Ok(Self {
             host,
             amz_date,
+            extra,
             token,
             content_sha256,
             authorization,
@@ -209,7 +246,7 @@ impl PreparedHeaders {
 
     /// Sets the values on `request`, replacing stale copies from an
     /// earlier signature.
-    pub(super) fn apply<B>(self, request: &mut Request<B>) -> Signature {
+    pub(super) fn apply<B>(self, request: &mut Request<B>) -> S {
         let headers = request.headers_mut();
         // `insert` below replaces earlier copies of the signer's own headers
         // (a retried request); only a token the new credentials lack must go.
@@ -218,6 +255,7 @@ impl PreparedHeaders {
         }
         // Grow the map at most once, not once per insert.
         let added = 2
+            + usize::from(self.extra.is_some())
             + usize::from(self.host.is_some())
             + usize::from(self.token.is_some())
             + usize::from(self.content_sha256.is_some());
@@ -226,6 +264,9 @@ impl PreparedHeaders {
             headers.insert(HOST, host);
         }
         headers.insert(X_AMZ_DATE, self.amz_date);
+        if let Some((name, value)) = self.extra {
+            headers.insert(HeaderName::from_static(name), value);
+        }
         if let Some(token) = self.token {
             headers.insert(X_AMZ_SECURITY_TOKEN, token);
         }
@@ -237,16 +278,17 @@ impl PreparedHeaders {
     }
 }
 
-pub(super) fn sign<B>(
+pub(super) fn sign<B, Sc: Scheme>(
     signer: &Signer,
+    scheme: &Sc,
     request: &mut Request<B>,
     payload: &PayloadHash,
     credentials: &Credentials,
     time: &SigningTime,
-) -> Result<Signature, SigningError> {
+) -> Result<Sc::Signature, SigningError> {
     let prepared = {
         let view = RequestView::of_http(request);
-        let instructions = instructions(signer, &view, payload, credentials, time)?;
+        let instructions = instructions(signer, scheme, &view, payload, credentials, time)?;
         PreparedHeaders::new(instructions, credentials)?
     };
     // Every fallible step is done: from here on the request changes.
@@ -321,24 +363,26 @@ fn session_token_value(
     .unwrap_or_else(fresh)
 }
 
-pub(super) fn explain(
+pub(super) fn explain<Sc: Scheme>(
     signer: &Signer,
+    scheme: &Sc,
     view: &RequestView<'_>,
     payload: &PayloadHash,
     credentials: &Credentials,
     time: &SigningTime,
-) -> Result<Explanation, SigningError> {
+) -> Result<Explanation<Sc::Signature>, SigningError> {
     check_expiry(credentials, time)?;
     let host = view.require_host()?;
-    with_canonical(
+    let job = Job {
         signer,
-        view,
+        scheme,
         payload,
         credentials,
         time,
-        host,
-        |canonical| signer.explanation(canonical, credentials, time),
-    )
+    };
+    with_canonical(&job, view, host, |canonical| {
+        signer.explanation(scheme, canonical, credentials, time)
+    })
 }
 
 #[cfg(test)]

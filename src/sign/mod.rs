@@ -11,6 +11,9 @@ mod events;
 mod explain;
 mod headers;
 mod presign;
+mod scheme;
+#[cfg(feature = "sigv4a")]
+mod v4a;
 mod view;
 
 use std::sync::Arc;
@@ -37,6 +40,8 @@ pub use chunked_body::{AwsChunkedBody, AwsChunkedBodyError};
 #[cfg(feature = "eventstream")]
 pub use events::EventStreamSigner;
 pub use explain::Explanation;
+#[cfg(feature = "sigv4a")]
+pub use v4a::SigV4aSigner;
 pub use view::{PresignInstructions, RequestView, SigningInstructions};
 
 /// Where a signature goes: the `Authorization` header, or the query of a
@@ -176,7 +181,7 @@ impl Signer {
         time: SigningTime,
     ) -> Result<Signature, SigningError> {
         let payload = PayloadHash::of_bytes(request.body().as_ref());
-        headers::sign(self, request, &payload, credentials, &time)
+        headers::sign(self, &scheme::V4, request, &payload, credentials, &time)
     }
 
     /// Like [`sign`](Self::sign), for any body type, with the payload given
@@ -194,7 +199,7 @@ impl Signer {
         time: SigningTime,
     ) -> Result<Signature, SigningError> {
         let payload = payload.hash()?;
-        headers::sign(self, request, &payload, credentials, &time)
+        headers::sign(self, &scheme::V4, request, &payload, credentials, &time)
     }
 
     /// Presigns `request`: the `X-Amz-*` query parameters, ending with
@@ -214,7 +219,15 @@ impl Signer {
         expires_in: Duration,
     ) -> Result<Signature, SigningError> {
         let payload = PayloadHash::of_bytes(request.body().as_ref());
-        presign::presign(self, request, &payload, credentials, &time, expires_in)
+        presign::presign(
+            self,
+            &scheme::V4,
+            request,
+            &payload,
+            credentials,
+            &time,
+            expires_in,
+        )
     }
 
     /// Like [`presign`](Self::presign), with the payload given explicitly
@@ -232,7 +245,15 @@ impl Signer {
         expires_in: Duration,
     ) -> Result<Signature, SigningError> {
         let payload = payload.hash()?;
-        presign::presign(self, request, &payload, credentials, &time, expires_in)
+        presign::presign(
+            self,
+            &scheme::V4,
+            request,
+            &payload,
+            credentials,
+            &time,
+            expires_in,
+        )
     }
 
     /// Signs a request of any type, seen through a [`RequestView`]: the
@@ -251,7 +272,7 @@ impl Signer {
         time: SigningTime,
     ) -> Result<SigningInstructions<'a>, SigningError> {
         let payload = payload.hash()?;
-        headers::instructions(self, view, &payload, credentials, &time)
+        headers::instructions(self, &scheme::V4, view, &payload, credentials, &time)
     }
 
     /// Presigns a request of any type, seen through a [`RequestView`]: the
@@ -270,7 +291,15 @@ impl Signer {
         expires_in: Duration,
     ) -> Result<PresignInstructions<'a>, SigningError> {
         let payload = payload.hash()?;
-        presign::instructions(self, view, &payload, credentials, &time, expires_in)
+        presign::instructions(
+            self,
+            &scheme::V4,
+            view,
+            &payload,
+            credentials,
+            &time,
+            expires_in,
+        )
     }
 
     /// Computes what [`sign_with_payload`](Self::sign_with_payload) (for
@@ -312,10 +341,11 @@ impl Signer {
         let view = RequestView::of_http(request);
         match location {
             SignatureLocation::Header => {
-                headers::explain(self, &view, &payload, credentials, &time)
+                headers::explain(self, &scheme::V4, &view, &payload, credentials, &time)
             }
             SignatureLocation::Query { expires } => presign::explain(
                 self,
+                &scheme::V4,
                 &view,
                 &payload,
                 credentials,
@@ -515,17 +545,6 @@ impl Signer {
         CredentialScope::new(time, &self.region, &self.service).with_tail(&self.scope_tail)
     }
 
-    /// Stages 2 to 4 for a built canonical request: string to sign, cached
-    /// signing key, signature.
-    fn signature(
-        &self,
-        canonical: &CanonicalRequest<'_>,
-        credentials: &Credentials,
-        time: &SigningTime,
-    ) -> Signature {
-        self.sign_hash(self.scope(time), &canonical.hash(), credentials, time)
-    }
-
     /// Stages 2 to 4 from the canonical request's hash, for `scope` (this
     /// signer's at `time`).
     #[inline]
@@ -540,19 +559,18 @@ impl Signer {
         self.keys.sign(credentials, &string_to_sign)
     }
 
-    fn explanation(
+    fn explanation<Sc: scheme::Scheme>(
         &self,
+        scheme: &Sc,
         canonical: &CanonicalRequest<'_>,
         credentials: &Credentials,
         time: &SigningTime,
-    ) -> Explanation {
-        let scope = self.scope(time);
-        let string_to_sign = StringToSign::new(time, scope, &canonical.hash());
-        let signature = self.keys.sign(credentials, &string_to_sign);
+    ) -> Explanation<Sc::Signature> {
+        let hash = canonical.hash();
         Explanation::new(
             canonical.to_bytes(),
-            string_to_sign.to_string(),
-            signature,
+            scheme.string_to_sign(self, &hash, time),
+            scheme.sign(self, &hash, credentials, time),
             credentials.session_token(),
         )
     }

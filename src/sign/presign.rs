@@ -9,6 +9,7 @@ use http::uri::PathAndQuery;
 use http::{Request, Uri};
 
 use super::headers::{host_value, X_AMZ_SECURITY_TOKEN};
+use super::scheme::Scheme;
 use super::view::{PresignInstructions, RequestView};
 use super::{check_expiry, Explanation, Signer, MAX_PRESIGN_EXPIRY};
 use crate::core::canonical::{CanonicalRequest, Header, OwnParam};
@@ -17,20 +18,18 @@ use crate::core::encoding::{write_encoded, Sink};
 use crate::core::error::{InvalidInput, SigningError};
 use crate::core::inline_vec::InlineVec;
 use crate::core::payload::PayloadHash;
-use crate::core::scope::TERMINATOR;
 use crate::core::settings::SessionTokenMode;
-use crate::core::signature::Signature;
-use crate::core::string_to_sign::ALGORITHM;
 use crate::core::time::SigningTime;
 use crate::core::tuned::memo::put_encoded_token;
 
 /// Query parameters a presign owns; copies from an earlier presign are
 /// dropped so a URL can be presigned again.
-const OWNED_PARAMS: [&str; 7] = [
+const OWNED_PARAMS: [&str; 8] = [
     "X-Amz-Algorithm",
     "X-Amz-Credential",
     "X-Amz-Date",
     "X-Amz-Expires",
+    "X-Amz-Region-Set",
     "X-Amz-SignedHeaders",
     "X-Amz-Security-Token",
     "X-Amz-Signature",
@@ -53,8 +52,9 @@ fn expiry_seconds(expires_in: Duration) -> Result<u64, InvalidInput> {
 }
 
 /// One presign's inputs.
-struct Presign<'a> {
+struct Presign<'a, Sc> {
     signer: &'a Signer,
+    scheme: &'a Sc,
     payload: &'a PayloadHash,
     credentials: &'a Credentials,
     time: &'a SigningTime,
@@ -70,9 +70,10 @@ struct Query {
     own_start: usize,
 }
 
-impl<'a> Presign<'a> {
+impl<'a, Sc: Scheme> Presign<'a, Sc> {
     fn new(
         signer: &'a Signer,
+        scheme: &'a Sc,
         payload: &'a PayloadHash,
         credentials: &'a Credentials,
         time: &'a SigningTime,
@@ -82,6 +83,7 @@ impl<'a> Presign<'a> {
         check_expiry(credentials, time)?;
         Ok(Self {
             signer,
+            scheme,
             payload,
             credentials,
             time,
@@ -100,6 +102,7 @@ impl<'a> Presign<'a> {
     ) -> Result<(R, Query), SigningError> {
         let Self {
             signer,
+            scheme,
             payload,
             credentials,
             time,
@@ -147,17 +150,11 @@ impl<'a> Presign<'a> {
         // noted: canonicalization merges them with the caller's, unscanned.
         let own_start = pq.len();
         let mut own = OwnParams::new(query_start);
-        let scope = signer.scope(time);
         own.start(&mut pq, "X-Amz-Algorithm");
-        pq.put(ALGORITHM.as_bytes());
+        pq.put(scheme.algorithm().as_bytes());
         own.start(&mut pq, "X-Amz-Credential");
         write_encoded(&mut pq, credentials.access_key_id().as_bytes(), false);
-        for part in [
-            scope.date(),
-            scope.region().as_str(),
-            scope.service().as_str(),
-            TERMINATOR,
-        ] {
+        for part in scheme.scope_parts(signer, time).iter() {
             pq.put(b"%2F");
             pq.put(part.as_bytes());
         }
@@ -165,6 +162,10 @@ impl<'a> Presign<'a> {
         pq.put(time.amz_bytes());
         own.start(&mut pq, "X-Amz-Expires");
         put_decimal(&mut pq, seconds);
+        if let Some((_, param, value)) = scheme.extra() {
+            own.start(&mut pq, param);
+            write_encoded(&mut pq, value.as_bytes(), false);
+        }
         if let (Some(token), SessionTokenMode::Signed) = (token, settings.session_token) {
             own.start(&mut pq, "X-Amz-Security-Token");
             put_encoded_token(&mut pq, credentials, token);
@@ -189,7 +190,7 @@ impl<'a> Presign<'a> {
 /// Presigning's own parameters (all but the signature), in the order they
 /// are written, which is sorted order; where each lies in the query.
 struct OwnParams {
-    params: [OwnParam; 6],
+    params: [OwnParam; 7],
     count: usize,
     query_start: usize,
 }
@@ -197,7 +198,7 @@ struct OwnParams {
 impl OwnParams {
     fn new(query_start: usize) -> Self {
         Self {
-            params: [OwnParam::default(); 6],
+            params: [OwnParam::default(); 7],
             count: 0,
             query_start,
         }
@@ -212,7 +213,7 @@ impl OwnParams {
         let at = pq.len() - self.query_start;
         pq.put(key.as_bytes());
         pq.put(b"=");
-        // Six at most; `params` holds exactly that many.
+        // Seven at most; `params` holds exactly that many.
         if let Some(param) = self.params.get_mut(self.count) {
             *param = OwnParam {
                 key: at,
@@ -261,18 +262,19 @@ fn put_decimal(sink: &mut Vec<u8>, n: u64) {
 }
 
 /// Presigning of a view: everything computed, nothing applied.
-pub(super) fn instructions<'a>(
+pub(super) fn instructions<'a, Sc: Scheme>(
     signer: &Signer,
+    scheme: &Sc,
     view: &RequestView<'a>,
     payload: &PayloadHash,
     credentials: &Credentials,
     time: &SigningTime,
     expires_in: Duration,
-) -> Result<PresignInstructions<'a>, SigningError> {
-    let presign = Presign::new(signer, payload, credentials, time, expires_in)?;
+) -> Result<PresignInstructions<'a, Sc::Signature>, SigningError> {
+    let presign = Presign::new(signer, scheme, payload, credentials, time, expires_in)?;
     let host = view.require_host()?;
     let (signature, query) = presign.with_canonical(view, host, |canonical| {
-        signer.signature(canonical, credentials, time)
+        scheme.sign(signer, &canonical.hash(), credentials, time)
     })?;
     let Query {
         mut pq,
@@ -280,7 +282,7 @@ pub(super) fn instructions<'a>(
         own_start,
     } = query;
     pq.put(b"&X-Amz-Signature=");
-    pq.put(&signature.to_hex());
+    Sc::write_hex(&signature, &mut pq);
     if let (Some(token), SessionTokenMode::AddedAfterSigning) =
         (credentials.session_token(), signer.settings.session_token)
     {
@@ -296,17 +298,26 @@ pub(super) fn instructions<'a>(
     })
 }
 
-pub(super) fn presign<B>(
+pub(super) fn presign<B, Sc: Scheme>(
     signer: &Signer,
+    scheme: &Sc,
     request: &mut Request<B>,
     payload: &PayloadHash,
     credentials: &Credentials,
     time: &SigningTime,
     expires_in: Duration,
-) -> Result<Signature, SigningError> {
+) -> Result<Sc::Signature, SigningError> {
     let (uri, host, signature) = {
         let view = RequestView::of_http(request);
-        let instructions = instructions(signer, &view, payload, credentials, time, expires_in)?;
+        let instructions = instructions(
+            signer,
+            scheme,
+            &view,
+            payload,
+            credentials,
+            time,
+            expires_in,
+        )?;
         let invalid = |e: &dyn std::fmt::Display| SigningError::InvalidUri {
             reason: e.to_string(),
         };
@@ -339,19 +350,20 @@ pub(super) fn presign<B>(
     Ok(signature)
 }
 
-pub(super) fn explain(
+pub(super) fn explain<Sc: Scheme>(
     signer: &Signer,
+    scheme: &Sc,
     view: &RequestView<'_>,
     payload: &PayloadHash,
     credentials: &Credentials,
     time: &SigningTime,
     expires_in: Duration,
-) -> Result<Explanation, SigningError> {
-    let presign = Presign::new(signer, payload, credentials, time, expires_in)?;
+) -> Result<Explanation<Sc::Signature>, SigningError> {
+    let presign = Presign::new(signer, scheme, payload, credentials, time, expires_in)?;
     let host = view.require_host()?;
     presign
         .with_canonical(view, host, |canonical| {
-            signer.explanation(canonical, credentials, time)
+            signer.explanation(scheme, canonical, credentials, time)
         })
         .map(|(explanation, _)| explanation)
 }

@@ -341,20 +341,25 @@ fn host_of<'a>(scheme: Option<&str>, authority: &'a str) -> Option<&'a str> {
 /// earlier signature), then add each of [`headers`](Self::headers). Mark
 /// `authorization` and `x-amz-security-token` sensitive if the HTTP library
 /// can.
+///
+/// `S` is the signature's type: [`Signature`] for SigV4, `EcdsaSignature`
+/// for SigV4a (whose instructions also add `x-amz-region-set`).
 #[derive(Clone)]
-pub struct SigningInstructions<'a> {
+pub struct SigningInstructions<'a, S = Signature> {
     pub(crate) host: Option<&'a str>,
     pub(crate) amz_date: [u8; 16],
     pub(crate) security_token: Option<&'a str>,
     pub(crate) content_sha256: Option<PayloadHash>,
+    /// A header the algorithm adds (`x-amz-region-set`), with its value.
+    pub(crate) extra: Option<(&'static str, std::sync::Arc<str>)>,
     pub(crate) authorization: Vec<u8>,
-    pub(crate) signature: Signature,
+    pub(crate) signature: S,
 }
 
-impl<'a> SigningInstructions<'a> {
+impl<'a, S: Copy> SigningInstructions<'a, S> {
     /// The headers to add, `(name, value)`, names lowercase: `host` (if
-    /// missing), `x-amz-date`, `x-amz-security-token`,
-    /// `x-amz-content-sha256`, then `authorization`.
+    /// missing), `x-amz-date`, `x-amz-region-set` (SigV4a),
+    /// `x-amz-security-token`, `x-amz-content-sha256`, then `authorization`.
     pub fn headers(&self) -> impl Iterator<Item = (&'static str, &[u8])> {
         let host = self.host.map(|h| ("host", h.as_bytes()));
         let token = self
@@ -364,8 +369,13 @@ impl<'a> SigningInstructions<'a> {
             .content_sha256
             .as_ref()
             .map(|p| ("x-amz-content-sha256", p.as_bytes()));
+        let extra = self
+            .extra
+            .as_ref()
+            .map(|(name, value)| (*name, value.as_bytes()));
         host.into_iter()
             .chain([("x-amz-date", self.amz_date.as_slice())])
+            .chain(extra)
             .chain(token)
             .chain(content)
             .chain([("authorization", self.authorization.as_slice())])
@@ -379,6 +389,7 @@ impl<'a> SigningInstructions<'a> {
         ["authorization", "x-amz-date", "x-amz-security-token"]
             .into_iter()
             .chain(self.content_sha256.map(|_| "x-amz-content-sha256"))
+            .chain(self.extra.as_ref().map(|(name, _)| *name))
     }
 
     /// The `authorization` value.
@@ -415,7 +426,7 @@ impl<'a> SigningInstructions<'a> {
 
     /// The signature.
     #[must_use]
-    pub fn signature(&self) -> Signature {
+    pub fn signature(&self) -> S {
         self.signature
     }
 
@@ -429,12 +440,15 @@ impl<'a> SigningInstructions<'a> {
 
 /// Shows what is added, but neither the session token nor the signature
 /// (`authorization` holds it): a signature replays, within its time.
-impl fmt::Debug for SigningInstructions<'_> {
+impl<S> fmt::Debug for SigningInstructions<'_, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let redacted = |present: bool| present.then_some("** redacted **");
         f.debug_struct("SigningInstructions")
             .field("host", &self.host)
-            .field("amz_date", &self.amz_date())
+            .field(
+                "amz_date",
+                &core::str::from_utf8(&self.amz_date).unwrap_or_default(),
+            )
             .field("security_token", &redacted(self.security_token.is_some()))
             .field("content_sha256", &self.content_sha256)
             .field("authorization", &"** redacted **")
@@ -448,17 +462,17 @@ impl fmt::Debug for SigningInstructions<'_> {
 /// `-Security-Token`, `-SignedHeaders` and `-Signature`, percent-encoded),
 /// and the `host` header to add when the request has none.
 #[derive(Clone)]
-pub struct PresignInstructions<'a> {
+pub struct PresignInstructions<'a, S = Signature> {
     pub(crate) path_and_query: Vec<u8>,
     /// Where the query starts (after the `?`).
     pub(crate) query_start: usize,
     /// Where presigning's own parameters start.
     pub(crate) own_start: usize,
     pub(crate) host: Option<&'a str>,
-    pub(crate) signature: Signature,
+    pub(crate) signature: S,
 }
 
-impl<'a> PresignInstructions<'a> {
+impl<'a, S: Copy> PresignInstructions<'a, S> {
     /// The new path and query, `/path?query`.
     #[must_use]
     pub fn path_and_query(&self) -> &str {
@@ -495,7 +509,7 @@ impl<'a> PresignInstructions<'a> {
 
     /// The signature.
     #[must_use]
-    pub fn signature(&self) -> Signature {
+    pub fn signature(&self) -> S {
         self.signature
     }
 
@@ -509,7 +523,7 @@ impl<'a> PresignInstructions<'a> {
 
 /// Shows the path and the parameters' names, not their values (the
 /// session token and the signature are among them).
-impl fmt::Debug for PresignInstructions<'_> {
+impl<S: Copy> fmt::Debug for PresignInstructions<'_, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let path = self
             .path_and_query()

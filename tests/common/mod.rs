@@ -11,6 +11,15 @@ use sigv4::{Credentials, Region, Service, SessionTokenMode, Signer, SigningSetti
 /// The `aws-signing-test-suite/v4` folder inside the `aws-sigv4` crate that
 /// cargo downloaded, found through `cargo metadata` (no copy is kept here).
 pub fn suite_dir() -> PathBuf {
+    suite_dir_of("v4")
+}
+
+/// The `aws-signing-test-suite/v4a` folder (SigV4a).
+pub fn suite_dir_v4a() -> PathBuf {
+    suite_dir_of("v4a")
+}
+
+fn suite_dir_of(version: &str) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
         .args(["metadata", "--format-version", "1"])
@@ -36,7 +45,8 @@ pub fn suite_dir() -> PathBuf {
     let dir = Path::new(&manifest)
         .parent()
         .expect("crate folder")
-        .join("aws-signing-test-suite/v4");
+        .join("aws-signing-test-suite")
+        .join(version);
     assert!(dir.is_dir(), "no test suite at {}", dir.display());
     dir
 }
@@ -65,7 +75,16 @@ impl Case {
 
 /// Every case folder, sorted by name.
 pub fn cases() -> Vec<Case> {
-    let mut cases: Vec<Case> = std::fs::read_dir(suite_dir())
+    cases_in(&suite_dir())
+}
+
+/// Every SigV4a case folder, sorted by name.
+pub fn cases_v4a() -> Vec<Case> {
+    cases_in(&suite_dir_v4a())
+}
+
+fn cases_in(dir: &Path) -> Vec<Case> {
+    let mut cases: Vec<Case> = std::fs::read_dir(dir)
         .expect("read suite folder")
         .map(|e| e.expect("dir entry").path())
         .filter(|p| p.is_dir())
