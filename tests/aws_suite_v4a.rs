@@ -19,8 +19,9 @@ use std::time::Duration;
 use common::{cases_v4a, credentials_for, settings_for, Context};
 use sha2::{Digest, Sha256};
 use sigv4::tools::raw;
+use sigv4::verify::{Verifier, VerifyError};
 use sigv4::{
-    EcdsaKey, EcdsaSignature, Payload, PublicKey, RegionSet, Service, SigV4aSigner,
+    EcdsaKey, EcdsaSignature, Payload, PublicKey, Region, RegionSet, Service, SigV4aSigner,
     SignatureLocation, SigningTime, StringToSignV4a,
 };
 
@@ -92,6 +93,55 @@ fn the_official_v4a_suite() {
                 ));
             }
             checked += 1;
+
+            // The suite's own signed request passes our verifier, and so
+            // does ours; a changed byte of the suite's signature does not.
+            let known = creds.clone();
+            let verifier = Verifier::new(
+                Region::new(&ctx.region).unwrap(),
+                service.clone(),
+                move |_: &str| Some(known.clone()),
+            )
+            .with_settings(settings_for(&ctx));
+            let theirs =
+                raw::parse_request(&case.read(&format!("{mode}-signed-request.txt")).unwrap())
+                    .unwrap();
+            let result = verifier.verify(&theirs, time);
+            match &result {
+                Ok(verified) => {
+                    assert_eq!(verified.algorithm, "AWS4-ECDSA-P256-SHA256");
+                    assert_eq!(verified.region_set.as_deref(), Some(ctx.region.as_str()));
+                }
+                Err(e) => failures.push(format!("{name}: {mode}: the suite's signed request: {e}")),
+            }
+            let mut ours = request.clone();
+            match location {
+                SignatureLocation::Header => signer.sign(&mut ours, &creds, time).map(|_| ()),
+                SignatureLocation::Query { .. } => {
+                    signer.presign(&mut ours, &creds, time, expires).map(|_| ())
+                }
+            }
+            .unwrap();
+            if let Err(e) = verifier.verify(&ours, time) {
+                failures.push(format!("{name}: {mode}: our signed request: {e}"));
+            }
+            // Another region is refused.
+            let known = creds.clone();
+            let elsewhere = Verifier::new(
+                Region::new("eu-central-1").unwrap(),
+                service.clone(),
+                move |_: &str| Some(known.clone()),
+            )
+            .with_settings(settings_for(&ctx));
+            if !matches!(
+                elsewhere.verify(&ours, time),
+                Err(VerifyError::ScopeMismatch {
+                    field: "region set",
+                    ..
+                })
+            ) {
+                failures.push(format!("{name}: {mode}: accepted outside its region set"));
+            }
         }
     }
     assert!(

@@ -29,15 +29,7 @@ impl<S: Copy + fmt::Display + fmt::Debug> Explanation<S> {
         signature: S,
         session_token: Option<&str>,
     ) -> Self {
-        let mut redacted = String::from_utf8_lossy(&canonical_request).into_owned();
-        if let Some(token) = session_token {
-            redacted = redacted.replace(token, "<redacted>");
-            let mut encoded = Vec::new();
-            crate::core::encoding::write_encoded(&mut encoded, token.as_bytes(), false);
-            if let Ok(encoded) = String::from_utf8(encoded) {
-                redacted = redacted.replace(&encoded, "<redacted>");
-            }
-        }
+        let redacted = redacted_text(&canonical_request, session_token);
         Self {
             canonical_request,
             redacted_canonical_request: redacted,
@@ -71,6 +63,21 @@ impl<S: Copy + fmt::Display + fmt::Debug> Explanation<S> {
     pub fn signature(&self) -> S {
         self.signature
     }
+}
+
+/// A canonical request as text, with the session token (as it is, and
+/// percent-encoded) replaced by `<redacted>`.
+pub(crate) fn redacted_text(canonical_request: &[u8], session_token: Option<&str>) -> String {
+    let mut redacted = String::from_utf8_lossy(canonical_request).into_owned();
+    if let Some(token) = session_token {
+        redacted = redacted.replace(token, "<redacted>");
+        let mut encoded = Vec::new();
+        crate::core::encoding::write_encoded(&mut encoded, token.as_bytes(), false);
+        if let Ok(encoded) = String::from_utf8(encoded) {
+            redacted = redacted.replace(&encoded, "<redacted>");
+        }
+    }
+    redacted
 }
 
 impl<S: fmt::Display> fmt::Display for Explanation<S> {

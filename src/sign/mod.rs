@@ -39,6 +39,7 @@ use view::ViewHeaders;
 pub use chunked_body::{AwsChunkedBody, AwsChunkedBodyError};
 #[cfg(feature = "eventstream")]
 pub use events::EventStreamSigner;
+pub(crate) use explain::redacted_text;
 pub use explain::Explanation;
 #[cfg(feature = "sigv4a")]
 pub use v4a::SigV4aSigner;

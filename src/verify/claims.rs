@@ -11,9 +11,33 @@ use crate::core::time::SigningTime;
 use crate::sign::RequestView;
 use crate::sign::SignatureLocation;
 
+/// The algorithm a request claims.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Algorithm {
+    /// `AWS4-HMAC-SHA256`.
+    V4,
+    /// `AWS4-ECDSA-P256-SHA256` (feature `sigv4a`).
+    #[cfg(feature = "sigv4a")]
+    V4a,
+}
+
+impl Algorithm {
+    fn parse(name: &str) -> Result<Self, VerifyError> {
+        match name {
+            ALGORITHM => Ok(Self::V4),
+            #[cfg(feature = "sigv4a")]
+            crate::core::sigv4a::ALGORITHM_V4A => Ok(Self::V4a),
+            _ => Err(VerifyError::UnsupportedAlgorithm),
+        }
+    }
+}
+
 /// The parsed claims of a signed request.
 #[derive(Debug)]
 pub(crate) struct Claims<'r> {
+    pub(crate) algorithm: Algorithm,
+    /// SigV4a's `x-amz-region-set` (header) or `X-Amz-Region-Set` (query).
+    pub(crate) region_set: Option<String>,
     pub(crate) location: SignatureLocation,
     pub(crate) access_key_id: String,
     pub(crate) scope_date: String,
@@ -52,15 +76,23 @@ fn trim_ows(text: &str) -> &str {
     text.trim_matches([' ', '\t'])
 }
 
-/// `AKID/20150830/us-east-1/service/aws4_request` into its four values.
-fn split_credential(credential: &str) -> Result<[String; 4], VerifyError> {
+/// `AKID/20150830/us-east-1/service/aws4_request` into its four values;
+/// for SigV4a `AKID/20150830/service/aws4_request`, the region empty.
+fn split_credential(credential: &str, algorithm: Algorithm) -> Result<[String; 4], VerifyError> {
     let malformed = || VerifyError::IncompleteSignature {
-        reason: "the credential is not ACCESS_KEY/DATE/REGION/SERVICE/aws4_request",
+        reason: "the credential is not ACCESS_KEY/DATE/REGION/SERVICE/aws4_request \
+                 (SigV4a: ACCESS_KEY/DATE/SERVICE/aws4_request)",
     };
     let parts: Vec<&str> = credential.split('/').collect();
-    let [id, date, region, service, terminator] = parts[..] else {
-        return Err(malformed());
-    };
+    let [id, date, region, service, terminator] = (match algorithm {
+        Algorithm::V4 => parts[..].try_into().ok(),
+        #[cfg(feature = "sigv4a")]
+        Algorithm::V4a => match parts[..] {
+            [id, date, service, terminator] => Some([id, date, "", service, terminator]),
+            _ => None,
+        },
+    })
+    .ok_or_else(malformed)?;
     if terminator != "aws4_request" || id.is_empty() || date.len() != 8 {
         return Err(malformed());
     }
@@ -70,9 +102,15 @@ fn split_credential(credential: &str) -> Result<[String; 4], VerifyError> {
 /// A signature as SigV4 writes it: exactly 64 lowercase hex digits. Any
 /// other spelling (uppercase, percent-encoded, padded) is refused, so a
 /// replay cache or a log keyed on the text sees one form per signature.
-fn check_signature(text: &str) -> Result<&str, VerifyError> {
+/// SigV4a's: DER in lowercase hex, at most 72 bytes.
+fn check_signature(text: &str, algorithm: Algorithm) -> Result<&str, VerifyError> {
     let lowercase_hex = |b: &u8| b.is_ascii_digit() || (b'a'..=b'f').contains(b);
-    if text.len() == 64 && text.as_bytes().iter().all(lowercase_hex) {
+    let length_ok = match algorithm {
+        Algorithm::V4 => text.len() == 64,
+        #[cfg(feature = "sigv4a")]
+        Algorithm::V4a => (16..=144).contains(&text.len()) && text.len().is_multiple_of(2),
+    };
+    if length_ok && text.as_bytes().iter().all(lowercase_hex) {
         Ok(text)
     } else {
         Err(VerifyError::IncompleteSignature {
@@ -183,9 +221,7 @@ fn parse_header<'r>(request: &RequestView<'r>, value: &'r [u8]) -> Result<Claims
     })?;
     let value = trim_ows(value);
     let (algorithm, rest) = value.split_once([' ', '\t']).unwrap_or((value, ""));
-    if algorithm != ALGORITHM {
-        return Err(VerifyError::UnsupportedAlgorithm);
-    }
+    let algorithm = Algorithm::parse(algorithm)?;
     let (mut credential, mut signed_headers, mut signature) = (None, None, None);
     for part in rest.split(',').map(trim_ows).filter(|p| !p.is_empty()) {
         let (key, val) = part.split_once('=').unwrap_or((part, ""));
@@ -204,10 +240,19 @@ fn parse_header<'r>(request: &RequestView<'r>, value: &'r [u8]) -> Result<Claims
     let signed_headers =
         signed_headers.ok_or(missing("the authorization header has no SignedHeaders"))?;
     let signature = signature.ok_or(missing("the authorization header has no Signature"))?;
-    let signature = check_signature(signature)?;
+    let signature = check_signature(signature, algorithm)?;
     let (time, time_header) = header_time(request)?;
-    let [access_key_id, scope_date, region, service] = split_credential(credential)?;
+    let [access_key_id, scope_date, region, service] = split_credential(credential, algorithm)?;
+    let region_set = single_header(
+        request,
+        "x-amz-region-set",
+        "the request has more than one x-amz-region-set header",
+        "the x-amz-region-set header is not text",
+    )?
+    .map(str::to_owned);
     Ok(Claims {
+        algorithm,
+        region_set,
         location: SignatureLocation::Header,
         access_key_id,
         scope_date,
@@ -225,6 +270,7 @@ fn parse_header<'r>(request: &RequestView<'r>, value: &'r [u8]) -> Result<Claims
 fn parse_query(query: &str, token_signed: bool) -> Result<Claims<'_>, VerifyError> {
     let (mut algorithm, mut credential, mut date, mut expires) = (None, None, None, None);
     let (mut signed_headers, mut signature, mut token) = (None, None, None);
+    let mut region_set = None;
     let mut signed_query = String::with_capacity(query.len());
     for (segment, key, value) in query_params(query) {
         let slot = match &*key {
@@ -235,6 +281,7 @@ fn parse_query(query: &str, token_signed: bool) -> Result<Claims<'_>, VerifyErro
             "X-Amz-SignedHeaders" => &mut signed_headers,
             "X-Amz-Security-Token" => &mut token,
             "X-Amz-Signature" => &mut signature,
+            "X-Amz-Region-Set" => &mut region_set,
             _ => {
                 push_segment(&mut signed_query, segment);
                 continue;
@@ -252,9 +299,9 @@ fn parse_query(query: &str, token_signed: bool) -> Result<Claims<'_>, VerifyErro
         }
     }
     let missing = |what| VerifyError::IncompleteSignature { reason: what };
-    if decode(algorithm.ok_or(missing("the query has no X-Amz-Algorithm"))?) != ALGORITHM {
-        return Err(VerifyError::UnsupportedAlgorithm);
-    }
+    let algorithm = Algorithm::parse(&decode(
+        algorithm.ok_or(missing("the query has no X-Amz-Algorithm"))?,
+    ))?;
     let credential = decode(credential.ok_or(missing("the query has no X-Amz-Credential"))?);
     let date = decode(date.ok_or(missing("the query has no X-Amz-Date"))?);
     let expires = decode(expires.ok_or(missing("the query has no X-Amz-Expires"))?);
@@ -268,9 +315,14 @@ fn parse_query(query: &str, token_signed: bool) -> Result<Claims<'_>, VerifyErro
     }
     let signed_headers =
         decode(signed_headers.ok_or(missing("the query has no X-Amz-SignedHeaders"))?);
-    let signature = check_signature(signature.ok_or(missing("the query has no X-Amz-Signature"))?)?;
-    let [access_key_id, scope_date, region, service] = split_credential(&credential)?;
+    let signature = check_signature(
+        signature.ok_or(missing("the query has no X-Amz-Signature"))?,
+        algorithm,
+    )?;
+    let [access_key_id, scope_date, region, service] = split_credential(&credential, algorithm)?;
     Ok(Claims {
+        algorithm,
+        region_set: region_set.map(|r| decode(r).into_owned()),
         location: SignatureLocation::Query { expires },
         access_key_id,
         scope_date,

@@ -52,6 +52,16 @@ pub use error::VerifyError;
 pub trait SecretLookup: Send + Sync {
     /// The credentials for `access_key_id`, or `None` if it is unknown.
     fn credentials_for(&self, access_key_id: &str) -> Option<Credentials>;
+
+    /// The SigV4a public key for `access_key_id`, when the lookup knows it
+    /// without the secret (feature `sigv4a`). By default `None`: the key is
+    /// derived from the secret [`credentials_for`](Self::credentials_for)
+    /// returns.
+    #[cfg(feature = "sigv4a")]
+    fn public_key_for(&self, access_key_id: &str) -> Option<crate::core::sigv4a::PublicKey> {
+        let _ = access_key_id;
+        None
+    }
 }
 
 impl<F> SecretLookup for F
@@ -77,6 +87,10 @@ pub struct Verified {
     pub signed_headers: String,
     /// How the body was authenticated.
     pub payload: PayloadCheck,
+    /// The algorithm: `AWS4-HMAC-SHA256` or `AWS4-ECDSA-P256-SHA256`.
+    pub algorithm: &'static str,
+    /// SigV4a's region set, as signed.
+    pub region_set: Option<String>,
 }
 
 /// How the body of a verified request was authenticated: what a verified
@@ -188,7 +202,18 @@ impl EventStreamChecker {
 struct Checked {
     verified: Verified,
     credentials: Credentials,
-    signature: Signature,
+    /// The SigV4 signature, the seed of a stream's chain (`None` for
+    /// SigV4a, whose streams are not supported).
+    signature: Option<Signature>,
+}
+
+impl Checked {
+    /// The seed of a stream's chain.
+    fn seed(&self) -> Result<Signature, VerifyError> {
+        self.signature.ok_or(VerifyError::ChunkedUnsupported {
+            reason: "streaming payloads signed with SigV4a",
+        })
+    }
 }
 
 /// Sets the decoder to check the trailer's checksum (feature `checksums`).
@@ -269,6 +294,9 @@ pub struct Verifier<L> {
     checked_payload_required: bool,
     lookup: L,
     keys: std::sync::Arc<SigningKeyCache>,
+    /// SigV4a public keys derived from secrets, per credentials.
+    #[cfg(feature = "sigv4a")]
+    public_keys: std::sync::Mutex<Vec<(u64, crate::core::sigv4a::PublicKey)>>,
 }
 
 impl<L> std::fmt::Debug for Verifier<L> {
@@ -300,6 +328,8 @@ impl<L: SecretLookup> Verifier<L> {
             checked_payload_required: false,
             lookup,
             keys: std::sync::Arc::new(SigningKeyCache::new()),
+            #[cfg(feature = "sigv4a")]
+            public_keys: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -542,8 +572,9 @@ impl<L: SecretLookup> Verifier<L> {
         let mut decoder = match framing {
             ChunkedFraming::UnsignedWithTrailer => ChunkDecoder::unsigned_with_trailer(),
             _ => {
+                let seed = checked.seed()?;
                 let signer = self.keys.with_key(&checked.credentials, &scope, |key| {
-                    ChunkSigner::new(key, &time, &scope, checked.signature)
+                    ChunkSigner::new(key, &time, &scope, seed)
                 });
                 ChunkDecoder::signed(signer, framing == ChunkedFraming::SignedWithTrailer)
             }
@@ -591,12 +622,13 @@ impl<L: SecretLookup> Verifier<L> {
                 reason: "x-amz-content-sha256 does not name an event stream",
             });
         }
+        let seed = checked.seed()?;
         let checker = EventStreamChecker {
             keys: std::sync::Arc::clone(&self.keys),
             region: self.region.clone(),
             service: self.service.clone(),
             credentials: checked.credentials,
-            verifier: crate::core::eventstream::EventVerifier::new(checked.signature)
+            verifier: crate::core::eventstream::EventVerifier::new(seed)
                 .with_max_skew(self.max_skew),
         };
         let mut verified = checked.verified;
@@ -627,12 +659,7 @@ impl<L: SecretLookup> Verifier<L> {
                 claimed: claims.scope_date.clone(),
             });
         }
-        if claims.region != self.region.as_str() {
-            return Err(VerifyError::ScopeMismatch {
-                field: "region",
-                claimed: claims.region.clone(),
-            });
-        }
+        self.check_region(&claims)?;
         if claims.service != self.service.as_str() {
             return Err(VerifyError::ScopeMismatch {
                 field: "service",
@@ -690,21 +717,33 @@ impl<L: SecretLookup> Verifier<L> {
         })?
         .with_settings(&self.settings);
 
-        let scope = CredentialScope::new(&claims.time, &self.region, &self.service);
-        let string_to_sign = StringToSign::new(&claims.time, scope, &canonical.hash());
-        let expected = self.keys.sign(&credentials, &string_to_sign);
-        let matches =
-            Signature::from_hex(claims.signature).is_some_and(|claimed| claimed == expected);
+        let hash = canonical.hash();
+        let (matches, string_to_sign, expected) = match claims.algorithm {
+            claims::Algorithm::V4 => {
+                let scope = CredentialScope::new(&claims.time, &self.region, &self.service);
+                let string_to_sign = StringToSign::new(&claims.time, scope, &hash);
+                let expected = self.keys.sign(&credentials, &string_to_sign);
+                let matches = Signature::from_hex(claims.signature)
+                    .is_some_and(|claimed| claimed == expected);
+                (matches, string_to_sign.to_string(), Some(expected))
+            }
+            #[cfg(feature = "sigv4a")]
+            claims::Algorithm::V4a => {
+                let string_to_sign =
+                    crate::core::sigv4a::StringToSignV4a::new(&claims.time, &self.service, &hash);
+                let key = self.public_key(&claims.access_key_id, &credentials);
+                let matches = crate::core::sigv4a::EcdsaSignature::from_hex(claims.signature)
+                    .is_some_and(|claimed| key.verifies(&string_to_sign, &claimed));
+                (matches, string_to_sign.to_string(), None)
+            }
+        };
         if !matches {
-            let explanation = crate::sign::Explanation::new(
-                canonical.to_bytes(),
-                string_to_sign.to_string(),
-                expected,
-                credentials.session_token(),
-            );
             return Err(VerifyError::SignatureDoesNotMatch {
-                canonical_request: explanation.canonical_request_text().to_owned(),
-                string_to_sign: explanation.string_to_sign().to_owned(),
+                canonical_request: crate::sign::redacted_text(
+                    &canonical.to_bytes(),
+                    credentials.session_token(),
+                ),
+                string_to_sign,
             });
         }
         let verified = Verified {
@@ -713,12 +752,86 @@ impl<L: SecretLookup> Verifier<L> {
             location: claims.location,
             signed_headers: claims.signed_headers.clone().into_owned(),
             payload: payload_check,
+            algorithm: match claims.algorithm {
+                claims::Algorithm::V4 => crate::core::string_to_sign::ALGORITHM,
+                #[cfg(feature = "sigv4a")]
+                claims::Algorithm::V4a => crate::core::sigv4a::ALGORITHM_V4A,
+            },
+            region_set: claims.region_set.clone(),
         };
         Ok(Checked {
             verified,
             credentials,
             signature: expected,
         })
+    }
+
+    /// The scope's region (SigV4), or the region set (SigV4a), must name
+    /// the region this verifier serves.
+    fn check_region(&self, claims: &claims::Claims<'_>) -> Result<(), VerifyError> {
+        match claims.algorithm {
+            claims::Algorithm::V4 => {
+                if claims.region != self.region.as_str() {
+                    return Err(VerifyError::ScopeMismatch {
+                        field: "region",
+                        claimed: claims.region.clone(),
+                    });
+                }
+            }
+            #[cfg(feature = "sigv4a")]
+            claims::Algorithm::V4a => {
+                let claimed =
+                    claims
+                        .region_set
+                        .as_deref()
+                        .ok_or(VerifyError::IncompleteSignature {
+                            reason: "a SigV4a request without x-amz-region-set",
+                        })?;
+                let set = crate::core::sigv4a::RegionSet::new(claimed).map_err(|_| {
+                    VerifyError::IncompleteSignature {
+                        reason: "the region set is empty or malformed",
+                    }
+                })?;
+                if !set.contains(self.region.as_str()) {
+                    return Err(VerifyError::ScopeMismatch {
+                        field: "region set",
+                        claimed: claimed.to_owned(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The SigV4a public key for `access_key_id`: the lookup's, or derived
+    /// from the secret it returned (and kept).
+    #[cfg(feature = "sigv4a")]
+    fn public_key(
+        &self,
+        access_key_id: &str,
+        credentials: &Credentials,
+    ) -> crate::core::sigv4a::PublicKey {
+        if let Some(key) = self.lookup.public_key_for(access_key_id) {
+            return key;
+        }
+        let id = credentials.secret_id();
+        let mut keys = self
+            .public_keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, key)) = keys.iter().find(|(k, _)| *k == id) {
+            return *key;
+        }
+        let key = crate::core::sigv4a::EcdsaKey::derive(
+            credentials.access_key_id(),
+            credentials.secret_access_key(),
+        )
+        .public_key();
+        if keys.len() >= 64 {
+            keys.remove(0);
+        }
+        keys.push((id, key));
+        key
     }
 
     /// The header bound, counted before anything is parsed or sorted.
