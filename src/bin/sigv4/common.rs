@@ -281,6 +281,132 @@ impl ChunkedArgs {
     }
 }
 
+/// `--sigv4a` and `--region-set`, shared by `sign` and `curl`.
+#[derive(Debug, clap::Args)]
+pub struct SigV4aArgs {
+    /// Sign with SigV4a (AWS4-ECDSA-P256-SHA256), for a set of regions.
+    #[arg(long)]
+    sigv4a: bool,
+
+    /// With --sigv4a: the regions the signature is good for, comma-separated,
+    /// with patterns such as us-* or * [default: the region].
+    #[arg(long, value_name = "SET", requires = "sigv4a", value_parser = sigv4::RegionSet::new)]
+    region_set: Option<sigv4::RegionSet>,
+}
+
+/// The signer a command asked for: SigV4 for a region, or SigV4a for a
+/// region set.
+#[derive(Debug)]
+pub enum AnySigner {
+    /// SigV4.
+    V4(sigv4::Signer),
+    /// SigV4a.
+    V4a(sigv4::SigV4aSigner),
+}
+
+impl SigV4aArgs {
+    /// The signer: SigV4a with the set (`--region-set`, else the region),
+    /// or SigV4 for the region. The region is looked up only when needed.
+    ///
+    /// # Errors
+    ///
+    /// A usage error when no region can be found and one is needed.
+    pub fn signer(
+        &self,
+        region: Option<&Region>,
+        service: &sigv4::Service,
+        settings: sigv4::SigningSettings,
+    ) -> Result<AnySigner, CliError> {
+        if !self.sigv4a {
+            let region = self::region(region)?;
+            return Ok(AnySigner::V4(
+                sigv4::Signer::new(region, service.clone()).with_settings(settings),
+            ));
+        }
+        let set = match &self.region_set {
+            Some(set) => set.clone(),
+            None => {
+                let region = self::region(region)?;
+                sigv4::RegionSet::new(region.as_str())
+                    .map_err(|e| CliError::usage(e.to_string()))?
+            }
+        };
+        Ok(AnySigner::V4a(
+            sigv4::SigV4aSigner::new(service.clone(), set).with_settings(settings),
+        ))
+    }
+}
+
+impl AnySigner {
+    /// Signs by the `Authorization` header.
+    ///
+    /// # Errors
+    ///
+    /// What the signer says.
+    pub fn sign<B>(
+        &self,
+        request: &mut http::Request<B>,
+        payload: sigv4::Payload<'_>,
+        credentials: &sigv4::Credentials,
+        time: sigv4::SigningTime,
+    ) -> Result<(), sigv4::SigningError> {
+        match self {
+            Self::V4(s) => s
+                .sign_with_payload(request, payload, credentials, time)
+                .map(drop),
+            Self::V4a(s) => s
+                .sign_with_payload(request, payload, credentials, time)
+                .map(drop),
+        }
+    }
+
+    /// Presigns.
+    ///
+    /// # Errors
+    ///
+    /// What the signer says.
+    pub fn presign<B>(
+        &self,
+        request: &mut http::Request<B>,
+        payload: sigv4::Payload<'_>,
+        credentials: &sigv4::Credentials,
+        time: sigv4::SigningTime,
+        expires_in: std::time::Duration,
+    ) -> Result<(), sigv4::SigningError> {
+        match self {
+            Self::V4(s) => s
+                .presign_with_payload(request, payload, credentials, time, expires_in)
+                .map(drop),
+            Self::V4a(s) => s
+                .presign_with_payload(request, payload, credentials, time, expires_in)
+                .map(drop),
+        }
+    }
+
+    /// The explanation, as text (the session token redacted).
+    ///
+    /// # Errors
+    ///
+    /// What the signer says.
+    pub fn explain<B>(
+        &self,
+        request: &http::Request<B>,
+        payload: sigv4::Payload<'_>,
+        credentials: &sigv4::Credentials,
+        time: sigv4::SigningTime,
+        location: sigv4::SignatureLocation,
+    ) -> Result<String, sigv4::SigningError> {
+        Ok(match self {
+            Self::V4(s) => s
+                .explain(request, payload, credentials, time, location)?
+                .to_string(),
+            Self::V4a(s) => s
+                .explain(request, payload, credentials, time, location)?
+                .to_string(),
+        })
+    }
+}
+
 /// `--trailer-checksum` values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ChecksumArg {

@@ -90,6 +90,10 @@ pub struct CurlArgs {
     /// at a time, never read whole.
     #[command(flatten)]
     chunked: common::ChunkedArgs,
+
+    /// SigV4a.
+    #[command(flatten)]
+    sigv4a: common::SigV4aArgs,
 }
 
 /// Runs `sigv4 curl`.
@@ -116,8 +120,15 @@ pub fn run(args: &CurlArgs) -> Result<(), CliError> {
         .enumerate()
         .map(|(i, header)| parse_header(i + 1, header))
         .collect::<Result<Vec<_>, _>>()?;
-    let region = common::region(args.region.as_ref())?;
+    let signer = args.sigv4a.signer(
+        args.region.as_ref(),
+        &args.service,
+        sigv4::SigningSettings::default(),
+    )?;
     if let Some(upload) = args.chunked.upload()? {
+        let common::AnySigner::V4(signer) = signer else {
+            return Err(CliError::usage("--chunked cannot go with --sigv4a"));
+        };
         if args.presign {
             return Err(CliError::usage("--chunked cannot go with --presign"));
         }
@@ -126,7 +137,7 @@ pub fn run(args: &CurlArgs) -> Result<(), CliError> {
                 "--chunked needs a body: add -d @FILE or -d DATA",
             ));
         }
-        return send_chunked(args, method, uri, headers, region, upload);
+        return send_chunked(args, method, uri, headers, signer, upload);
     }
     let body = read_data(&args.data)?;
 
@@ -145,19 +156,22 @@ pub fn run(args: &CurlArgs) -> Result<(), CliError> {
     let runtime = common::runtime()?;
     runtime.block_on(async {
         let credentials = common::credentials(args.profile.as_deref()).await?;
-        let signer = Signer::new(region, args.service.clone());
         let time = SigningTime::now();
+        // The body is moved out while the signer borrows the request.
+        let body = std::mem::take(request.body_mut());
+        let payload = sigv4::Payload::Bytes(&body);
         match expiry {
             Some(expires_in) => {
                 signer
-                    .presign(&mut request, &credentials, time, expires_in)
+                    .presign(&mut request, payload, &credentials, time, expires_in)
                     .map_err(signing_error)?;
                 common::write_stdout(format!("{}\n", request.uri()).as_bytes())
             }
             None => {
                 signer
-                    .sign(&mut request, &credentials, time)
+                    .sign(&mut request, payload, &credentials, time)
                     .map_err(signing_error)?;
+                *request.body_mut() = body;
                 let response = send(request).await?;
                 common::write_stdout(&render(&response, args.include))
             }
@@ -249,7 +263,7 @@ fn send_chunked(
     method: Method,
     uri: Uri,
     headers: Vec<(HeaderName, HeaderValue)>,
-    region: Region,
+    signer: Signer,
     upload: sigv4::ChunkedUpload,
 ) -> Result<(), CliError> {
     let file = match args.data.as_slice() {
@@ -290,7 +304,6 @@ fn send_chunked(
     let runtime = common::runtime()?;
     runtime.block_on(async {
         let credentials = common::credentials(args.profile.as_deref()).await?;
-        let signer = Signer::new(region, args.service.clone());
         let encoder = signer
             .sign_chunked(&mut request, &credentials, SigningTime::now(), &upload)
             .map_err(signing_error)?;

@@ -89,6 +89,10 @@ pub struct SignArgs {
     /// aws-chunked signing of the body.
     #[command(flatten)]
     chunked: common::ChunkedArgs,
+
+    /// SigV4a.
+    #[command(flatten)]
+    sigv4a: common::SigV4aArgs,
 }
 
 impl SignArgs {
@@ -112,10 +116,11 @@ impl SignArgs {
 pub fn run(args: &SignArgs) -> Result<(), CliError> {
     // The environment is checked before reading: a missing setting should
     // not wait for stdin to close before it is reported.
-    let region = common::region(args.region.as_ref())?;
+    let signer = args
+        .sigv4a
+        .signer(args.region.as_ref(), &args.service, args.settings())?;
     let credentials = common::credentials_blocking(args.profile.as_deref())?;
     let time = args.time.unwrap_or_else(SigningTime::now);
-    let signer = Signer::new(region, args.service.clone()).with_settings(args.settings());
     let expiry = match (args.presign, args.expires) {
         (true, expires) => Some(Duration::from_secs(expires.unwrap_or(DEFAULT_EXPIRES_SECS))),
         (false, None) => None,
@@ -136,7 +141,10 @@ pub fn run(args: &SignArgs) -> Result<(), CliError> {
 
     let mut request = common::read_request(args.file.as_deref())?;
     if let Some(upload) = upload {
-        return sign_chunked(&signer, request, &credentials, time, &upload, args.explain);
+        let common::AnySigner::V4(signer) = &signer else {
+            return Err(CliError::usage("--chunked cannot go with --sigv4a"));
+        };
+        return sign_chunked(signer, request, &credentials, time, &upload, args.explain);
     }
     // The payload borrows the body while the signer borrows the request
     // mutably, so the body is held aside meanwhile (no copy is made).
@@ -162,10 +170,8 @@ pub fn run(args: &SignArgs) -> Result<(), CliError> {
         let _ = writeln!(std::io::stderr().lock(), "{explanation}");
     }
     match expiry {
-        None => signer.sign_with_payload(&mut request, payload, &credentials, time),
-        Some(expires_in) => {
-            signer.presign_with_payload(&mut request, payload, &credentials, time, expires_in)
-        }
+        None => signer.sign(&mut request, payload, &credentials, time),
+        Some(expires_in) => signer.presign(&mut request, payload, &credentials, time, expires_in),
     }
     .map_err(signing_error)?;
     *request.body_mut() = body;
