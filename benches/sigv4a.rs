@@ -76,7 +76,10 @@ fn sigv4a(c: &mut Criterion) {
     signer.sign(&mut ours, &creds, time).unwrap();
     let mut theirs = w1.request.clone();
     aws_sign(&mut theirs).apply_to_request_http1x(&mut theirs);
-    assert_eq!(ours.headers()["authorization"], theirs.headers()["authorization"]);
+    assert_eq!(
+        ours.headers()["authorization"],
+        theirs.headers()["authorization"]
+    );
 
     let mut group = c.benchmark_group("sigv4a/W1");
     group.bench_function("sign/sigv4", |b| {
@@ -122,16 +125,22 @@ fn sigv4a(c: &mut Criterion) {
         })
     });
     let known = creds.clone();
-    let verifier = Verifier::new(Region::new(common::REGION).unwrap(), service, move |_: &str| {
-        Some(known.clone())
-    });
+    let verifier = Verifier::new(
+        Region::new(common::REGION).unwrap(),
+        service,
+        move |_: &str| Some(known.clone()),
+    );
     verifier.verify(&ours, time).unwrap();
     group.bench_function("verify/sigv4", |b| {
         b.iter(|| verifier.verify(black_box(&ours), time).unwrap())
     });
     let public = *key.verifying_key();
     group.bench_function("verify/p256_floor", |b| {
-        b.iter(|| public.verify_prehash(black_box(&digest), &signature).unwrap())
+        b.iter(|| {
+            public
+                .verify_prehash(black_box(&digest), &signature)
+                .unwrap()
+        })
     });
     group.finish();
 }
