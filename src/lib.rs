@@ -54,6 +54,8 @@
 mod clock;
 mod core;
 pub mod credentials;
+#[cfg(feature = "neptune")]
+pub mod neptune;
 mod sign;
 #[cfg(feature = "tools")]
 pub mod tools;

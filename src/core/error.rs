@@ -45,6 +45,11 @@ pub enum InvalidInput {
     },
     /// A SigV4a public key that is not a point on P-256.
     PublicKey,
+    /// A Neptune endpoint (URL, host or load id) that cannot be used.
+    Endpoint {
+        /// The rejected value (at most 128 characters of it).
+        value: String,
+    },
     /// An aws-chunked body written other than as its `ChunkedUpload` says:
     /// a chunk size of zero, a chunk larger than the chunk size, or more or
     /// fewer bytes than the decoded length.
@@ -89,6 +94,7 @@ impl fmt::Display for InvalidInput {
                 "invalid region set {value:?}: expected `*` or comma-separated region names or patterns"
             ),
             Self::PublicKey => f.write_str("invalid SigV4a public key: not a point on P-256"),
+            Self::Endpoint { value } => write!(f, "invalid endpoint {value:?}"),
         }
     }
 }
