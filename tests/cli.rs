@@ -2259,3 +2259,59 @@ fn curl_with_sigv4a() {
     assert!(stdout.starts_with("HTTP/1.1 403"), "{stdout}");
     assert!(stdout.contains("SignatureDoesNotMatch"), "{stdout}");
 }
+
+// 5. Neptune: `bolt-token`.
+
+/// `sigv4 bolt-token URL` prints a password the Bolt check accepts, for
+/// the URL's host with its port; --neptune-analytics signs for
+/// neptune-graph; a bad URL is a usage error.
+#[test]
+fn bolt_token_prints_a_checkable_password() {
+    let mut command = sigv4_with_credentials();
+    command.args([
+        "bolt-token",
+        "--region",
+        "us-east-1",
+        "--time",
+        "20150830T123600Z",
+        "https://my-cluster.cluster-abc.us-east-1.neptune.amazonaws.com:8182",
+    ]);
+    let output = run(&mut command, None);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let password = text(&output.stdout);
+    let json: serde_json::Value = serde_json::from_str(password.trim()).unwrap();
+    assert_eq!(
+        json["Host"],
+        "my-cluster.cluster-abc.us-east-1.neptune.amazonaws.com:8182"
+    );
+    assert_eq!(json["HttpMethod"], "GET");
+    let known = Credentials::new(KEY_ID, SECRET).unwrap();
+    let verifier =
+        sigv4::verify::Verifier::neptune("us-east-1", move |_: &str| Some(known.clone())).unwrap();
+    sigv4::neptune::verify_bolt_token(
+        &verifier,
+        password.trim(),
+        SigningTime::parse("20150830T123600Z").unwrap(),
+    )
+    .unwrap();
+
+    let mut command = sigv4_with_credentials();
+    command.args([
+        "bolt-token",
+        "--region",
+        "us-east-1",
+        "--neptune-analytics",
+        "bolt://g-abc.us-east-1.neptune-graph.amazonaws.com",
+    ]);
+    let output = run(&mut command, None);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).contains("/neptune-graph/aws4_request"),
+        "{}",
+        text(&output.stdout)
+    );
+
+    let mut command = sigv4_with_credentials();
+    command.args(["bolt-token", "--region", "us-east-1", "ftp://x"]);
+    assert_eq!(run(&mut command, None).status.code(), Some(2));
+}

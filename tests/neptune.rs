@@ -175,9 +175,9 @@ async fn the_gremlin_handshake_is_signed_per_connection() {
         let expiry = endpoint
             .sign_gremlin_handshake(&mut handshake, &creds, SigningTime::now())
             .unwrap();
-        let expected = creds.expiry().map(|t| {
-            t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
-        });
+        let expected = creds
+            .expiry()
+            .map(|t| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64);
         assert_eq!(expiry.credentials, expected);
         let (mut ws, response) = tokio_tungstenite::connect_async(handshake).await.unwrap();
         assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);

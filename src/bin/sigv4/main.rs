@@ -8,6 +8,7 @@
 
 mod common;
 mod curl;
+mod neptune;
 mod sign;
 mod verify;
 
@@ -43,6 +44,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Sign a request and send it, or print a presigned URL (like awscurl).
     Curl(curl::CurlArgs),
+    /// Print the Bolt auth password for Neptune's openCypher over Bolt.
+    BoltToken(neptune::BoltTokenArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
         Command::Sign(args) => sign::run(args).map(|()| ExitCode::SUCCESS),
         Command::Verify(args) => verify::run(args),
         Command::Curl(args) => curl::run(args).map(|()| ExitCode::SUCCESS),
+        Command::BoltToken(args) => neptune::run(args).map(|()| ExitCode::SUCCESS),
     };
     outcome.unwrap_or_else(|error| common::report(&error))
 }
