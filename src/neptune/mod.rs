@@ -115,7 +115,7 @@ impl Expiry {
 /// let expiry = endpoint.sign(&mut request, &creds, SigningTime::parse("20150830T123600Z")?)?;
 /// assert_eq!(request.uri(), "https://my-cluster.cluster-abc.us-east-1.neptune.amazonaws.com:8182/sparql");
 /// assert_eq!(request.headers()["content-type"], "application/x-www-form-urlencoded");
-/// assert_eq!(expiry.signature.to_string(), "2015-08-30T12:41:00Z");
+/// assert_eq!(expiry.signature.amz_date(), "20150830T124100Z");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
