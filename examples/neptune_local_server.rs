@@ -57,6 +57,7 @@ async fn main() -> ExitCode {
         addr: SocketAddr::from(([127, 0, 0, 1], port)),
         region: region.clone(),
         keys: KeyTable::new(keys),
+        gremlin_max_age: None,
     };
     match neptune_server::start(config).await {
         Ok(server) => {

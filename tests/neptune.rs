@@ -307,3 +307,71 @@ async fn behind_a_proxy_the_sign_host_is_signed() {
     let (status, body) = send(request).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
+
+/// Credentials rotate between connections; the server closes the old
+/// connection; the connector signs the reconnect with the new credentials,
+/// and the request after it succeeds.
+#[tokio::test]
+async fn the_connector_reconnects_across_credential_rotation() {
+    use sigv4::credentials::{CredentialsFuture, ProvideCredentialsAsync};
+    use sigv4::neptune::Connector;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// Hands out the demo keys in turn: a rotation at every call.
+    struct Rotating(AtomicUsize);
+    impl ProvideCredentialsAsync for Rotating {
+        fn provide_credentials_async(&self) -> CredentialsFuture<'_> {
+            let keys = demo_credentials();
+            let at = self.0.fetch_add(1, Ordering::SeqCst) % keys.len();
+            let creds = keys[at].clone();
+            Box::pin(async move { Ok(creds) })
+        }
+    }
+
+    let server = neptune_server::start(ServerConfig {
+        gremlin_max_age: Some(std::time::Duration::from_millis(300)),
+        ..ServerConfig::default()
+    })
+    .await
+    .unwrap();
+    let provider = Arc::new(Rotating(AtomicUsize::new(0)));
+    let connector = Connector::new(endpoint(&server), provider.clone());
+    let mut signed_by = Vec::new();
+    for round in 0..3 {
+        let mut handshake = connector
+            .endpoint()
+            .gremlin_url()
+            .into_client_request()
+            .unwrap();
+        connector.sign_handshake(&mut handshake).await.unwrap();
+        let authorization = handshake.headers()["authorization"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        signed_by.push(authorization.split('/').next().unwrap().to_owned());
+        let (mut ws, _) = tokio_tungstenite::connect_async(handshake).await.unwrap();
+        ws.send(Message::binary(neptune_client::gremlin_frame(&format!(
+            "g.V().limit({round})"
+        ))))
+        .await
+        .unwrap();
+        let reply = ws.next().await.unwrap().unwrap();
+        assert!(reply
+            .to_text()
+            .unwrap()
+            .contains(&format!("g.V().limit({round})")));
+        // The server closes the connection once it is old.
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+    assert_eq!(provider.0.load(Ordering::SeqCst), 3);
+    assert_ne!(
+        signed_by[0], signed_by[1],
+        "each reconnect used the rotated credentials"
+    );
+}

@@ -40,8 +40,10 @@ use crate::core::time::SigningTime;
 use crate::sign::Signer;
 
 mod bolt;
+mod connector;
 
 pub use bolt::{verify_bolt_token, BoltToken, BOLT_USERNAME};
+pub use connector::{Connector, ConnectorError};
 
 /// Neptune's port.
 pub const DEFAULT_PORT: u16 = 8182;

@@ -90,6 +90,10 @@ pub struct ServerConfig {
     pub region: String,
     /// The keys it accepts.
     pub keys: KeyTable,
+    /// Gremlin WebSocket connections are closed by the server this long
+    /// after they open (as Neptune closes idle or old ones), to test
+    /// reconnects; `None` keeps them open.
+    pub gremlin_max_age: Option<std::time::Duration>,
 }
 
 impl Default for ServerConfig {
@@ -98,6 +102,7 @@ impl Default for ServerConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             region: "us-east-1".to_owned(),
             keys: KeyTable::new(demo_credentials()),
+            gremlin_max_age: None,
         }
     }
 }
@@ -135,7 +140,9 @@ impl Drop for RunningServer {
 pub async fn start(config: ServerConfig) -> io::Result<RunningServer> {
     let verifier = Verifier::neptune(&config.region, config.keys)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-    let service = SigV4Layer::new(verifier).layer(Neptune);
+    let service = SigV4Layer::new(verifier).layer(Neptune {
+        gremlin_max_age: config.gremlin_max_age,
+    });
     let listener = TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let accept = tokio::spawn(async move {
@@ -174,7 +181,9 @@ pub async fn start(config: ServerConfig) -> io::Result<RunningServer> {
 /// The Neptune endpoints, behind the SigV4 layer: they only see verified
 /// requests.
 #[derive(Clone, Copy, Debug)]
-struct Neptune;
+struct Neptune {
+    gremlin_max_age: Option<std::time::Duration>,
+}
 
 type Reply = Response<Full<Bytes>>;
 
@@ -188,15 +197,19 @@ impl Service<Request<VerifiedBody>> for Neptune {
     }
 
     fn call(&mut self, request: Request<VerifiedBody>) -> Self::Future {
-        Box::pin(async move { Ok(route(request).await) })
+        let max_age = self.gremlin_max_age;
+        Box::pin(async move { Ok(route(request, max_age).await) })
     }
 }
 
-async fn route(mut request: Request<VerifiedBody>) -> Reply {
+async fn route(
+    mut request: Request<VerifiedBody>,
+    gremlin_max_age: Option<std::time::Duration>,
+) -> Reply {
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
     if path == "/gremlin" && method == Method::GET {
-        return gremlin_upgrade(&mut request);
+        return gremlin_upgrade(&mut request, gremlin_max_age);
     }
     let query_string = request.uri().query().unwrap_or("").to_owned();
     let body = match request.into_body().collect().await {
@@ -227,6 +240,23 @@ async fn route(mut request: Request<VerifiedBody>) -> Reply {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     };
+    // Neptune Analytics' query API: JSON in, JSON out.
+    if path == "/queries" && method == Method::POST {
+        let query = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("query").and_then(|q| q.as_str()).map(str::to_owned));
+        return match query {
+            Some(q) => json(
+                StatusCode::OK,
+                serde_json::json!({"results": [{"query": q}]}),
+            ),
+            None => error(
+                StatusCode::BAD_REQUEST,
+                "BadRequestException",
+                "the body is not {\"query\": ...}",
+            ),
+        };
+    }
     match path.as_str() {
         "/status" if method == Method::GET => json(StatusCode::OK, status_json()),
         "/sparql" => match param("query").or_else(|| param("update")) {
@@ -320,7 +350,10 @@ fn error(status: StatusCode, code: &str, message: &str) -> Reply {
 
 /// Answers a WebSocket upgrade and serves Gremlin frames on the upgraded
 /// connection.
-fn gremlin_upgrade(request: &mut Request<VerifiedBody>) -> Reply {
+fn gremlin_upgrade(
+    request: &mut Request<VerifiedBody>,
+    max_age: Option<std::time::Duration>,
+) -> Reply {
     let headers = request.headers();
     let has = |name: header::HeaderName, token: &str| {
         headers
@@ -347,7 +380,7 @@ fn gremlin_upgrade(request: &mut Request<VerifiedBody>) -> Reply {
             return;
         };
         let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
-        serve_gremlin(ws).await;
+        serve_gremlin(ws, max_age).await;
     });
     let accept = derive_accept_key(&key);
     let mut response = Response::new(Full::new(Bytes::new()));
@@ -366,13 +399,27 @@ fn gremlin_upgrade(request: &mut Request<VerifiedBody>) -> Reply {
 
 /// One Gremlin response frame per request frame: a text frame (GraphSON
 /// JSON) or a binary frame with the mime-type prefix Gremlin clients send.
-/// The result is the script it was sent, so a client can see the round trip.
-async fn serve_gremlin<S>(mut ws: WebSocketStream<S>)
+/// The result is the script it was sent, so a client can see the round
+/// trip; a script containing `partial` is answered in two messages, a 206
+/// then the 200. After `max_age`, the server closes the connection.
+async fn serve_gremlin<S>(mut ws: WebSocketStream<S>, max_age: Option<std::time::Duration>)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     use futures_util::{SinkExt, StreamExt};
-    while let Some(Ok(message)) = ws.next().await {
+    let deadline = max_age.map(|age| tokio::time::Instant::now() + age);
+    loop {
+        let next = match deadline {
+            Some(at) => match tokio::time::timeout_at(at, ws.next()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    let _ = ws.close(None).await;
+                    break;
+                }
+            },
+            None => ws.next().await,
+        };
+        let Some(Ok(message)) = next else { break };
         let payload: Vec<u8> = match message {
             Message::Text(text) => text.as_bytes().to_vec(),
             Message::Binary(bytes) => {
@@ -383,6 +430,18 @@ where
             _ => continue,
         };
         let reply = gremlin_reply(&payload);
+        let partial = reply
+            .pointer("/result/data/@value/0")
+            .and_then(|s| s.as_str())
+            .is_some_and(|s| s.contains("partial"));
+        if partial {
+            let mut first = reply.clone();
+            first["status"]["code"] = 206.into();
+            first["result"]["data"]["@value"] = serde_json::json!(["part 1"]);
+            if ws.send(Message::text(first.to_string())).await.is_err() {
+                break;
+            }
+        }
         if ws.send(Message::text(reply.to_string())).await.is_err() {
             break;
         }
