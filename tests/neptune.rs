@@ -375,3 +375,75 @@ async fn the_connector_reconnects_across_credential_rotation() {
         "each reconnect used the rotated credentials"
     );
 }
+
+/// `sigv4 gremlin URL QUERY` against the local server: the data of every
+/// response message (a 206 then the 200), one JSON line each; a Gremlin
+/// error status and a refused handshake exit 1 with one error line that
+/// shows no secret.
+#[tokio::test]
+async fn the_gremlin_command() {
+    let server = server().await;
+    let url = format!("ws://{}/gremlin", server.addr);
+    let run = std::sync::Arc::new(move |query: &str, secret: &str| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_sigv4"))
+            .env_clear()
+            .env("AWS_ACCESS_KEY_ID", DEMO_ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/nonexistent/config")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+            .args(["gremlin", "--region", "us-east-1", &url, query])
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    });
+    let secret = neptune_server::DEMO_SECRET;
+    let (code, stdout, stderr) = tokio::task::spawn_blocking({
+        let run = run.clone();
+        move || run("g.V().count()", secret)
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        stdout,
+        "{\"@type\":\"g:List\",\"@value\":[\"g.V().count()\"]}\n"
+    );
+    let (code, stdout, stderr) = tokio::task::spawn_blocking({
+        let run = run.clone();
+        move || run("g.V() // partial", secret)
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    assert!(
+        stdout.starts_with("{\"@type\":\"g:List\",\"@value\":[\"part 1\"]}\n"),
+        "{stdout}"
+    );
+    let (code, _, stderr) = tokio::task::spawn_blocking({
+        let run = run.clone();
+        move || run("fail()", secret)
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.starts_with("sigv4: error: Gremlin status 597"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = tokio::task::spawn_blocking({
+        let run = run.clone();
+        move || run("g.V()", "wrong secret")
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("refused: HTTP 403"), "{stderr}");
+    assert!(!stderr.contains("wrong secret"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}

@@ -462,6 +462,13 @@ fn gremlin_reply(payload: &[u8]) -> serde_json::Value {
         .and_then(|g| g.as_str())
         .unwrap_or("")
         .to_owned();
+    if script.contains("fail") {
+        return serde_json::json!({
+            "requestId": id,
+            "status": {"message": "the script failed, as asked", "code": 597, "attributes": {}},
+            "result": {"data": null, "meta": {}}
+        });
+    }
     serde_json::json!({
         "requestId": id,
         "status": {"message": "", "code": 200, "attributes": {"@type": "g:Map", "@value": []}},

@@ -8,6 +8,7 @@
 
 mod common;
 mod curl;
+mod gremlin;
 mod neptune;
 mod sign;
 mod verify;
@@ -46,6 +47,8 @@ enum Command {
     Curl(curl::CurlArgs),
     /// Print the Bolt auth password for Neptune's openCypher over Bolt.
     BoltToken(neptune::BoltTokenArgs),
+    /// Send a Gremlin query over a signed WebSocket and print the results.
+    Gremlin(gremlin::GremlinArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args),
         Command::Curl(args) => curl::run(args).map(|()| ExitCode::SUCCESS),
         Command::BoltToken(args) => neptune::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Gremlin(args) => gremlin::run(args).map(|()| ExitCode::SUCCESS),
     };
     outcome.unwrap_or_else(|error| common::report(&error))
 }
