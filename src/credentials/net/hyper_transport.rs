@@ -105,17 +105,7 @@ impl HyperTransport {
     {
         let client: Client<_, B> =
             Client::builder(TokioExecutor::new()).build(self.connector.clone());
-        let response = client.request(request).await.map_err(|e| {
-            if e.is_connect() {
-                TransportError::Connect {
-                    reason: error_chain(&e),
-                }
-            } else {
-                TransportError::Other {
-                    reason: error_chain(&e),
-                }
-            }
-        })?;
+        let response = client.request(request).await.map_err(exchange_error)?;
         let (parts, body) = response.into_parts();
         let body = body.collect().await.map_err(|e| TransportError::Other {
             reason: format!("cannot read the response body: {e}"),
@@ -135,17 +125,7 @@ impl HttpTransport for HyperTransport {
         let request = http::Request::from_parts(parts, Full::new(Cursor::new(body)));
         Box::pin(async move {
             let exchange = async {
-                let response = self.client.request(request).await.map_err(|e| {
-                    if e.is_connect() {
-                        TransportError::Connect {
-                            reason: error_chain(&e),
-                        }
-                    } else {
-                        TransportError::Other {
-                            reason: error_chain(&e),
-                        }
-                    }
-                })?;
+                let response = self.client.request(request).await.map_err(exchange_error)?;
                 let (parts, body) = response.into_parts();
                 let limit = limit.unwrap_or(usize::MAX);
                 let body = Limited::new(body, limit).collect().await.map_err(|e| {
@@ -163,6 +143,19 @@ impl HttpTransport for HyperTransport {
                 .await
                 .map_err(|_| TransportError::Timeout)?
         })
+    }
+}
+
+/// A failed exchange: no connection, or anything after it.
+fn exchange_error(e: hyper_util::client::legacy::Error) -> TransportError {
+    if e.is_connect() {
+        TransportError::Connect {
+            reason: error_chain(&e),
+        }
+    } else {
+        TransportError::Other {
+            reason: error_chain(&e),
+        }
     }
 }
 
