@@ -14,16 +14,28 @@ fn word_has_byte(word: &[u8; 8], needle: u8) -> bool {
 }
 
 /// Whether `bytes` holds CR, LF or NUL, which no header value may: eight
-/// bytes at a time. The same as
-/// `bytes.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0))`
+/// bytes at a time, one test for "a byte below 0x0E" (CR, LF and NUL all
+/// are), and the exact tests only for a word that has one (a tab, say).
+/// The same as `bytes.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0))`
 /// (`tests::line_breaks_found_like_a_plain_scan`).
 #[inline]
 pub(crate) fn has_line_break_or_nul(bytes: &[u8]) -> bool {
     let (words, rest) = bytes.as_chunks::<8>();
-    words
-        .iter()
-        .any(|w| word_has_byte(w, b'\r') || word_has_byte(w, b'\n') || word_has_byte(w, 0))
-        || rest.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0))
+    words.iter().any(|w| {
+        word_has_byte_below(w, 0x0e)
+            && (word_has_byte(w, b'\r') || word_has_byte(w, b'\n') || word_has_byte(w, 0))
+    }) || rest.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0))
+}
+
+/// Whether some byte of `word` is below `n` (`n` at most 128): the
+/// classic borrow test, exact as a whole for such `n` (which byte it flags
+/// may be off; the exact tests after it do not rely on that).
+#[inline]
+fn word_has_byte_below(word: &[u8; 8], n: u8) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let x = u64::from_ne_bytes(*word);
+    x.wrapping_sub(ONES * u64::from(n)) & !x & HIGHS != 0
 }
 
 /// Position of the first `needle` in `bytes`, eight bytes at a time (the
