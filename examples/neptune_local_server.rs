@@ -56,6 +56,7 @@ async fn main() -> ExitCode {
     let config = ServerConfig {
         addr: SocketAddr::from(([127, 0, 0, 1], port)),
         region: region.clone(),
+        service: "neptune-db".to_owned(),
         keys: KeyTable::new(keys),
         gremlin_max_age: None,
     };

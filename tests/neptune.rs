@@ -162,6 +162,41 @@ async fn every_builder_is_accepted_and_any_change_refused() {
     }
 }
 
+/// Neptune Analytics: `POST /queries`, signed for `neptune-graph`, is
+/// accepted by a server standing in for it, and refused by one for
+/// `neptune-db`.
+#[tokio::test]
+async fn analytics_queries_are_signed_for_neptune_graph() {
+    let analytics = neptune_server::start(ServerConfig {
+        service: "neptune-graph".to_owned(),
+        ..ServerConfig::default()
+    })
+    .await
+    .unwrap();
+    let creds = credentials(DEMO_TEMP_ACCESS_KEY_ID);
+    let endpoint = Endpoint::from_url(
+        &analytics.endpoint(),
+        "us-east-1",
+        NeptuneService::Analytics,
+    )
+    .unwrap();
+    let mut request = endpoint
+        .analytics_query("MATCH (n) RETURN n LIMIT 1", Some(r#"{"x":1}"#))
+        .unwrap();
+    endpoint
+        .sign(&mut request, &creds, SigningTime::now())
+        .unwrap();
+    let (status, body) = send(request.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("MATCH (n) RETURN n LIMIT 1"), "{body}");
+    // The same request to a Neptune Database server: the service differs.
+    let database = server().await;
+    let mut retargeted = request;
+    *retargeted.uri_mut() = format!("{}/queries", database.endpoint()).parse().unwrap();
+    let (status, body) = send(retargeted).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+}
+
 /// A fresh signed handshake per connection, with tokio-tungstenite.
 #[tokio::test]
 async fn the_gremlin_handshake_is_signed_per_connection() {

@@ -88,6 +88,9 @@ pub struct ServerConfig {
     pub addr: SocketAddr,
     /// The region requests must be signed for.
     pub region: String,
+    /// The service requests must be signed for: `neptune-db`, or
+    /// `neptune-graph` to stand in for Neptune Analytics.
+    pub service: String,
     /// The keys it accepts.
     pub keys: KeyTable,
     /// Gremlin WebSocket connections are closed by the server this long
@@ -101,6 +104,7 @@ impl Default for ServerConfig {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             region: "us-east-1".to_owned(),
+            service: "neptune-db".to_owned(),
             keys: KeyTable::new(demo_credentials()),
             gremlin_max_age: None,
         }
@@ -138,8 +142,12 @@ impl Drop for RunningServer {
 ///
 /// An invalid region, or an address that cannot be bound.
 pub async fn start(config: ServerConfig) -> io::Result<RunningServer> {
-    let verifier = Verifier::neptune(&config.region, config.keys)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let invalid = |e: sigv4::InvalidInput| io::Error::new(io::ErrorKind::InvalidInput, e);
+    let verifier = Verifier::new(
+        sigv4::Region::new(&config.region).map_err(invalid)?,
+        sigv4::Service::new(&config.service).map_err(invalid)?,
+        config.keys,
+    );
     let service = SigV4Layer::new(verifier).layer(Neptune {
         gremlin_max_age: config.gremlin_max_age,
     });
