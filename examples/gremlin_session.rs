@@ -25,7 +25,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use neptune_server::{demo_credentials, ServerConfig};
 use sigv4::credentials::{CredentialsFuture, ProvideCredentialsAsync};
-use sigv4::neptune::{Connector, Endpoint, NeptuneService};
+use sigv4::neptune::{gremlin_eval_frame, Connector, Endpoint, NeptuneService};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -40,21 +40,6 @@ impl ProvideCredentialsAsync for Rotating {
         let creds = keys[self.0.fetch_add(1, Ordering::SeqCst) % keys.len()].clone();
         Box::pin(async move { Ok(creds) })
     }
-}
-
-/// A Gremlin eval request frame (GraphSON 2).
-fn frame(script: &str) -> Vec<u8> {
-    const MIME: &[u8] = b"application/vnd.gremlin-v2.0+json";
-    let request = serde_json::json!({
-        "requestId": "00000000-0000-4000-8000-000000000000",
-        "op": "eval",
-        "processor": "",
-        "args": {"gremlin": script, "bindings": {}, "language": "gremlin-groovy"}
-    });
-    let mut out = vec![MIME.len() as u8];
-    out.extend_from_slice(MIME);
-    out.extend_from_slice(request.to_string().as_bytes());
-    out
 }
 
 async fn run() -> Result<(), BoxError> {
@@ -84,7 +69,11 @@ async fn run() -> Result<(), BoxError> {
                     socket.insert(ws)
                 }
             };
-            if ws.send(Message::binary(frame(query))).await.is_err() {
+            if ws
+                .send(Message::binary(gremlin_eval_frame(query)))
+                .await
+                .is_err()
+            {
                 println!("the connection is gone; reconnecting");
                 socket = None;
                 continue;

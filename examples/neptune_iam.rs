@@ -4,7 +4,7 @@
 //! ```text
 //! NEPTUNE_ENDPOINT=https://my-cluster.cluster-xxx.us-east-1.neptune.amazonaws.com:8182 \
 //! SERVICE_REGION=us-east-1 \
-//!   cargo run --example neptune_iam --features credentials-hyper -- [WORKFLOW]
+//!   cargo run --example neptune_iam --features credentials-hyper,neptune -- [WORKFLOW]
 //! ```
 //!
 //! WORKFLOW is one of `sparql-get`, `sparql-post`, `opencypher`, `status`,

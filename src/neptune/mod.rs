@@ -590,6 +590,54 @@ fn encode_component(text: &str) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
+/// A Gremlin Server request frame for `script`, to send as one binary
+/// WebSocket message on `/gremlin`: the mime type (length-prefixed), then a
+/// GraphSON 2 `eval` request with a fresh UUID-shaped `requestId`.
+///
+/// # Examples
+///
+/// ```
+/// let frame = sigv4::neptune::gremlin_eval_frame("g.V().limit(1)");
+/// assert!(frame[1..].starts_with(b"application/vnd.gremlin-v2.0+json{"));
+/// ```
+#[must_use]
+pub fn gremlin_eval_frame(script: &str) -> Vec<u8> {
+    const MIME: &[u8] = b"application/vnd.gremlin-v2.0+json";
+    let request = serde_json::json!({
+        "requestId": request_id(),
+        "op": "eval",
+        "processor": "",
+        "args": {"gremlin": script, "bindings": {}, "language": "gremlin-groovy"}
+    });
+    let mut frame = Vec::with_capacity(1 + MIME.len() + 128);
+    // 34 bytes: fits the one-byte length.
+    frame.push(MIME.len() as u8);
+    frame.extend_from_slice(MIME);
+    frame.extend_from_slice(request.to_string().as_bytes());
+    frame
+}
+
+/// A UUID-shaped id (version 4 layout) from the clock and a counter:
+/// unique within a process, not secret.
+fn request_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let a = (nanos ^ COUNTER.fetch_add(1, Ordering::Relaxed).rotate_left(32))
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let b = (a ^ (a >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        0x8000 | (b >> 50),
+        b & 0xffff_ffff_ffff
+    )
+}
+
 /// `text` as a JSON string literal (serde_json's escaping).
 pub(crate) fn json_string(text: &str) -> String {
     serde_json::Value::from(text).to_string()

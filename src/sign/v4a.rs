@@ -127,9 +127,7 @@ impl SigV4aSigner {
         time: SigningTime,
     ) -> Result<EcdsaSignature, SigningError> {
         let payload = PayloadHash::of_bytes(request.body().as_ref());
-        self.with_scheme(credentials, |scheme| {
-            headers::sign(&self.signer, scheme, request, &payload, credentials, &time)
-        })
+        self.sign_hashed(request, &payload, credentials, time)
     }
 
     /// Like [`sign`](Self::sign), with the payload given explicitly.
@@ -144,9 +142,18 @@ impl SigV4aSigner {
         credentials: &Credentials,
         time: SigningTime,
     ) -> Result<EcdsaSignature, SigningError> {
-        let payload = payload.hash()?;
+        self.sign_hashed(request, &payload.hash()?, credentials, time)
+    }
+
+    fn sign_hashed<B>(
+        &self,
+        request: &mut Request<B>,
+        payload: &PayloadHash,
+        credentials: &Credentials,
+        time: SigningTime,
+    ) -> Result<EcdsaSignature, SigningError> {
         self.with_scheme(credentials, |scheme| {
-            headers::sign(&self.signer, scheme, request, &payload, credentials, &time)
+            headers::sign(&self.signer, scheme, request, payload, credentials, &time)
         })
     }
 
@@ -164,17 +171,7 @@ impl SigV4aSigner {
         expires_in: Duration,
     ) -> Result<EcdsaSignature, SigningError> {
         let payload = PayloadHash::of_bytes(request.body().as_ref());
-        self.with_scheme(credentials, |scheme| {
-            presign::presign(
-                &self.signer,
-                scheme,
-                request,
-                &payload,
-                credentials,
-                &time,
-                expires_in,
-            )
-        })
+        self.presign_hashed(request, &payload, credentials, time, expires_in)
     }
 
     /// Like [`presign`](Self::presign), with the payload given explicitly.
@@ -190,13 +187,23 @@ impl SigV4aSigner {
         time: SigningTime,
         expires_in: Duration,
     ) -> Result<EcdsaSignature, SigningError> {
-        let payload = payload.hash()?;
+        self.presign_hashed(request, &payload.hash()?, credentials, time, expires_in)
+    }
+
+    fn presign_hashed<B>(
+        &self,
+        request: &mut Request<B>,
+        payload: &PayloadHash,
+        credentials: &Credentials,
+        time: SigningTime,
+        expires_in: Duration,
+    ) -> Result<EcdsaSignature, SigningError> {
         self.with_scheme(credentials, |scheme| {
             presign::presign(
                 &self.signer,
                 scheme,
                 request,
-                &payload,
+                payload,
                 credentials,
                 &time,
                 expires_in,

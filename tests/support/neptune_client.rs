@@ -250,38 +250,9 @@ where
     Ok(reply)
 }
 
-/// A Gremlin Server request frame: the mime type, length-prefixed, then a
-/// GraphSON 2 `eval` request.
+/// A Gremlin Server request frame (`sigv4::neptune::gremlin_eval_frame`).
 pub fn gremlin_frame(script: &str) -> Vec<u8> {
-    const MIME: &[u8] = b"application/vnd.gremlin-v2.0+json";
-    let request = serde_json::json!({
-        "requestId": request_id(),
-        "op": "eval",
-        "processor": "",
-        "args": {"gremlin": script, "bindings": {}, "language": "gremlin-groovy"}
-    });
-    let mut frame = Vec::with_capacity(1 + MIME.len() + 128);
-    frame.push(MIME.len() as u8);
-    frame.extend_from_slice(MIME);
-    frame.extend_from_slice(request.to_string().as_bytes());
-    frame
-}
-
-/// A UUID-shaped id from the clock: unique enough for one client.
-fn request_id() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    let a = nanos.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    let b = (a ^ (a >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xffff,
-        a & 0xfff,
-        0x8000 | (b >> 50),
-        b & 0xffff_ffff_ffff
-    )
+    sigv4::neptune::gremlin_eval_frame(script)
 }
 
 /// `url` with the value of `X-Amz-Security-Token` replaced, for showing:

@@ -140,18 +140,7 @@ pub fn run(args: &CurlArgs) -> Result<(), CliError> {
         return send_chunked(args, method, uri, headers, signer, upload);
     }
     let body = read_data(&args.data)?;
-
-    let mut request = Request::new(body);
-    *request.method_mut() = method;
-    *request.uri_mut() = uri;
-    for (name, value) in headers {
-        request.headers_mut().append(name, value);
-    }
-    if !args.data.is_empty() && !request.headers().contains_key(CONTENT_TYPE) {
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(FORM));
-    }
+    let mut request = build_request(method, uri, headers, !args.data.is_empty(), body);
 
     let runtime = common::runtime()?;
     runtime.block_on(async {
@@ -256,6 +245,29 @@ fn read_data(data: &[String]) -> Result<Vec<u8>, CliError> {
     Ok(body)
 }
 
+/// The request to sign: method, URI, the `-H` headers, and with data the
+/// form content type unless a header set one.
+fn build_request<B>(
+    method: Method,
+    uri: Uri,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    has_data: bool,
+    body: B,
+) -> Request<B> {
+    let mut request = Request::new(body);
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    for (name, value) in headers {
+        request.headers_mut().append(name, value);
+    }
+    if has_data && !request.headers().contains_key(CONTENT_TYPE) {
+        request
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(FORM));
+    }
+    request
+}
+
 /// Signs and sends the body as aws-chunked: a single `-d @FILE` streams
 /// from the file, a chunk at a time; other data is framed from memory.
 fn send_chunked(
@@ -286,17 +298,7 @@ fn send_chunked(
         None => UploadBody::Memory(Some(hyper::body::Bytes::from(read_data(&args.data)?))),
     };
     let upload = upload.with_decoded_length(body.len());
-    let mut request = Request::new(());
-    *request.method_mut() = method;
-    *request.uri_mut() = uri;
-    for (name, value) in headers {
-        request.headers_mut().append(name, value);
-    }
-    if !request.headers().contains_key(CONTENT_TYPE) {
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(FORM));
-    }
+    let mut request = build_request(method, uri, headers, true, ());
     let target = request
         .uri()
         .authority()
@@ -313,12 +315,7 @@ fn send_chunked(
         let response = transport
             .send_streaming(request)
             .await
-            .map_err(|e| match e {
-                TransportError::Connect { reason } => {
-                    CliError::failure(format!("cannot connect to {target}: {reason}"))
-                }
-                other => CliError::failure(format!("request to {target} failed: {other}")),
-            })?;
+            .map_err(|e| transport_failure(&target, e))?;
         common::write_stdout(&render(&response, args.include))
     })
 }
@@ -393,13 +390,21 @@ async fn send(request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, CliError> 
     let transport = HyperTransport::with_timeouts(CONNECT_TIMEOUT, RESPONSE_TIMEOUT)
         .map_err(|e| CliError::failure(format!("cannot set up the HTTP client: {e}")))?;
     let transport: Arc<dyn HttpTransport> = Arc::new(transport);
-    transport.send(request).await.map_err(|e| match e {
+    transport
+        .send(request)
+        .await
+        .map_err(|e| transport_failure(&target, e))
+}
+
+/// One line saying why the request to `target` got no response.
+fn transport_failure(target: &str, error: TransportError) -> CliError {
+    match error {
         TransportError::Connect { reason } => {
             CliError::failure(format!("cannot connect to {target}: {reason}"))
         }
         TransportError::Timeout => CliError::failure(format!("{target} did not answer in time")),
         other => CliError::failure(format!("request to {target} failed: {other}")),
-    })
+    }
 }
 
 /// The status line, with `-i` the headers and a blank line, then the body.

@@ -40,9 +40,6 @@ pub struct GremlinArgs {
     profile: Option<String>,
 }
 
-/// The mime type Gremlin request frames start with.
-const MIME: &[u8] = b"application/vnd.gremlin-v2.0+json";
-
 /// Runs `sigv4 gremlin`.
 ///
 /// # Errors
@@ -111,17 +108,7 @@ where
             )),
             other => CliError::failure(format!("the WebSocket handshake failed: {other}")),
         })?;
-    let id = request_id();
-    let request = serde_json::json!({
-        "requestId": id,
-        "op": "eval",
-        "processor": "",
-        "args": {"gremlin": query, "bindings": {}, "language": "gremlin-groovy"}
-    });
-    let mut frame = Vec::with_capacity(1 + MIME.len() + 128);
-    frame.push(MIME.len() as u8);
-    frame.extend_from_slice(MIME);
-    frame.extend_from_slice(request.to_string().as_bytes());
+    let frame = sigv4::neptune::gremlin_eval_frame(query);
     ws.send(Message::binary(frame))
         .await
         .map_err(|e| CliError::failure(format!("cannot send the query: {e}")))?;
@@ -166,22 +153,6 @@ where
             }
         }
     }
-}
-
-/// A UUID-shaped request id from the clock.
-fn request_id() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let hex = format!("{nanos:032x}");
-    format!(
-        "{}-{}-4{}-8{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[13..16],
-        &hex[17..20],
-        &hex[20..32]
-    )
 }
 
 /// rustls with the `ring` provider and the system's root certificates.

@@ -100,12 +100,14 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode, CliError> {
         known.secret.clone(),
         known.session_token.clone(),
     );
-    if is_chunked(&request) {
-        return verify_chunked(&verifier(args, region, lookup), request, now);
-    }
-    let outcome = verifier(args, region.clone(), lookup)
+    let verifier = verifier(args, region.clone(), lookup);
+    let outcome = verifier
         .verify_with_payload(&request, payload(args, &request), now)
         .map(|_| ());
+    // A streaming payload is for the chunked check, which reads the body.
+    if let Err(VerifyError::StreamingPayloadRefused { .. }) = outcome {
+        return verify_chunked(&verifier, request, now);
+    }
 
     match outcome {
         Ok(()) => {
@@ -118,17 +120,6 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode, CliError> {
             Ok(ExitCode::from(common::EXIT_FAILURE))
         }
     }
-}
-
-/// Whether the request's body is aws-chunked (`x-amz-content-sha256:
-/// STREAMING-*`, but not an event stream).
-fn is_chunked(request: &Request<Vec<u8>>) -> bool {
-    request
-        .headers()
-        .get("x-amz-content-sha256")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .is_some_and(|v| v.starts_with("STREAMING-") && v != sigv4::STREAMING_EVENTS)
 }
 
 /// Verifies an aws-chunked request: the headers and seed signature, then
