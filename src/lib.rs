@@ -51,6 +51,8 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+#[cfg(any(feature = "tower", feature = "reqwest"))]
+pub mod client;
 mod clock;
 mod core;
 pub mod credentials;

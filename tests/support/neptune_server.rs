@@ -206,8 +206,38 @@ impl Service<Request<VerifiedBody>> for Neptune {
 
     fn call(&mut self, request: Request<VerifiedBody>) -> Self::Future {
         let max_age = self.gremlin_max_age;
-        Box::pin(async move { Ok(route(request, max_age).await) })
+        let seen = verified_headers(&request);
+        Box::pin(async move {
+            let mut response = route(request, max_age).await;
+            response.headers_mut().extend(seen);
+            Ok(response)
+        })
     }
+}
+
+/// What the server verified, echoed in response headers so that a test
+/// can check it at the server: `x-local-access-key` (who signed),
+/// `x-local-payload` (how the body was checked: `Checked`, `Unsigned`,
+/// `Chunked(Signed)`, ...), `x-local-host` (the `host` that was signed).
+fn verified_headers(request: &Request<VerifiedBody>) -> http::HeaderMap {
+    let mut headers = http::HeaderMap::new();
+    let mut put = |name: &'static str, value: &str| {
+        if let Ok(value) = http::HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    };
+    if let Some(verified) = request.extensions().get::<sigv4::verify::Verified>() {
+        put("x-local-access-key", &verified.access_key_id);
+        put("x-local-payload", &format!("{:?}", verified.payload));
+    }
+    if let Some(host) = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+    {
+        put("x-local-host", host);
+    }
+    headers
 }
 
 async fn route(
