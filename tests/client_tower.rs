@@ -6,6 +6,8 @@
 //! aws-chunked as the policy says (each checked at the server); headers a
 //! caller or an earlier signature left are replaced.
 
+#[path = "support/flaky_server.rs"]
+mod flaky_server;
 #[path = "support/neptune_server.rs"]
 mod neptune_server;
 
@@ -249,55 +251,6 @@ impl Clock for Ticking {
     }
 }
 
-/// The `authorization` of every verified request a flaky server saw.
-type Seen = Arc<Mutex<Vec<String>>>;
-
-/// A verifying server that answers the first verified request 503 and the
-/// later ones 200.
-async fn flaky_server() -> (String, Seen) {
-    let seen = Seen::default();
-    let verifier = Verifier::neptune("us-east-1", KeyTable::new(demo_credentials())).unwrap();
-    let record = seen.clone();
-    let service = SigV4Layer::new(verifier).layer(tower::service_fn(
-        move |request: Request<VerifiedBody>| {
-            let record = record.clone();
-            async move {
-                let authorization = request.headers()["authorization"]
-                    .to_str()
-                    .unwrap()
-                    .to_owned();
-                let mut seen = record.lock().unwrap();
-                seen.push(authorization);
-                let status = if seen.len() == 1 {
-                    StatusCode::SERVICE_UNAVAILABLE
-                } else {
-                    StatusCode::OK
-                };
-                let mut response = Response::new(Full::new(Bytes::from("{}")));
-                *response.status_mut() = status;
-                Ok::<_, std::convert::Infallible>(response)
-            }
-        },
-    ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let service = service.clone();
-            tokio::spawn(async move {
-                let service = hyper_util::service::TowerToHyperService::new(service);
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    (url, seen)
-}
-
 /// Retries a 503 once.
 #[derive(Clone)]
 struct RetryOnce(Arc<AtomicUsize>);
@@ -325,7 +278,7 @@ impl<B, E> tower::retry::Policy<Request<Full<Bytes>>, Response<B>, E> for RetryO
 
 #[tokio::test]
 async fn a_retry_through_tower_retry_is_signed_again_and_verifies() {
-    let (url, seen) = flaky_server().await;
+    let (url, seen) = flaky_server::start().await;
     let clock = Arc::new(Ticking {
         start: SystemTime::now(),
         ticks: AtomicU64::new(0),
