@@ -25,18 +25,14 @@ use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use neptune_server::{
-    demo_credentials, KeyTable, ServerConfig, DEMO_ACCESS_KEY_ID, DEMO_TEMP_ACCESS_KEY_ID,
-};
+use hyper_util::rt::TokioExecutor;
+use neptune_server::{demo_credentials, ServerConfig, DEMO_ACCESS_KEY_ID, DEMO_TEMP_ACCESS_KEY_ID};
 use sigv4::client::{BodyPolicy, ClientError, OverLimit, SignLayer, SignService, SignedBody};
 use sigv4::credentials::{
     AsyncCachingProvider, CacheSettings, Clock, CredentialsError, CredentialsFuture,
     ProvideCredentialsAsync,
 };
 use sigv4::neptune::{Endpoint, NeptuneService};
-use sigv4::verify::tower::{SigV4Layer, VerifiedBody};
-use sigv4::verify::Verifier;
 use sigv4::{Credentials, Signer, SigningTime};
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 
