@@ -534,11 +534,7 @@ async fn failures_say_which_step_failed() {
             .body(Vec::new())
             .unwrap(),
     );
-    let err = service
-        .call(request)
-        .await
-        .err()
-        .expect("refused connection");
+    let err = service.call(request).await.unwrap_err();
     let ClientError::Service(inner) = err else {
         panic!("{err:?}")
     };

@@ -261,7 +261,9 @@ impl ClientOptions {
 /// inner service's error ([`Infallible`] where there is none).
 ///
 /// Messages are lower case and never contain a secret, a session token or
-/// a header value.
+/// a header value. It is a [`std::error::Error`] when `E` is one (a
+/// `Box<dyn Error>` is not, by std's rules: map such an inner error to a
+/// concrete type, or print it).
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ClientError<E = Infallible> {
@@ -376,7 +378,8 @@ impl From<CredentialsError> for ClientError {
 }
 
 /// What a signed request's body needs after signing: nothing, or the
-/// aws-chunked framing.
+/// aws-chunked framing. Moved once, straight into the body: not boxed.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Signed {
     /// Sent as it is (hashed or unsigned).
     Plain,
