@@ -1,6 +1,6 @@
 //! Signing on the way out: a tower layer for HTTP clients such as hyper's
-//! (feature `tower`, [`SignLayer`]) and reqwest (feature `reqwest`,
-//! [`SigV4Middleware`] and [`sign_reqwest`]).
+//! (feature `tower`, `SignLayer`) and reqwest (feature `reqwest`,
+//! `SigV4Middleware` and `sign_reqwest`).
 //!
 //! Both adapters follow the same rules, kept here once:
 //!
