@@ -691,31 +691,14 @@ impl<L: SecretLookup> Verifier<L> {
         if self.checked_payload_required && !chunks_checked {
             require_checked_payload(payload_check)?;
         }
-        let mut headers: InlineVec<Header<'_>, 32> = InlineVec::new();
-        for name in &signed {
-            let mut found = false;
-            for value in request.headers.get_all(name) {
-                headers.push((name, value));
-                found = true;
-            }
-            if !found {
-                return Err(VerifyError::SignedHeaderMissing {
-                    name: (*name).to_owned(),
-                });
-            }
-        }
-        let query = claims.signed_query.as_deref().unwrap_or(request.query);
-        let canonical = CanonicalRequest::new(
-            request.method,
-            request.path,
-            query,
+        let headers = signed_header_values(request, &signed)?;
+        let canonical = claimed_canonical_request(
+            request,
+            &claims,
             headers.as_slice(),
             &payload_hash,
-        )
-        .map_err(|e| VerifyError::Malformed {
-            reason: e.to_string(),
-        })?
-        .with_settings(&self.settings);
+            &self.settings,
+        )?;
 
         let hash = canonical.hash();
         let (matches, string_to_sign, expected) = match claims.algorithm {
@@ -977,6 +960,153 @@ fn check_session_token(
             }
         }
     }
+}
+
+/// The values of the headers `signed` names, in that order (a repeated
+/// header keeps its order).
+fn signed_header_values<'v>(
+    request: &RequestView<'v>,
+    signed: &[&'v str],
+) -> Result<InlineVec<Header<'v>, 32>, VerifyError> {
+    let mut headers: InlineVec<Header<'v>, 32> = InlineVec::new();
+    for name in signed {
+        let mut found = false;
+        for value in request.headers.get_all(name) {
+            headers.push((name, value));
+            found = true;
+        }
+        if !found {
+            return Err(VerifyError::SignedHeaderMissing {
+                name: (*name).to_owned(),
+            });
+        }
+    }
+    Ok(headers)
+}
+
+/// The canonical request a request's claims imply: its signed headers,
+/// and its query without `X-Amz-Signature` when presigned.
+fn claimed_canonical_request<'c>(
+    request: &'c RequestView<'_>,
+    claims: &'c claims::Claims<'_>,
+    headers: &'c [Header<'c>],
+    payload_hash: &'c PayloadHash,
+    settings: &SigningSettings,
+) -> Result<CanonicalRequest<'c>, VerifyError> {
+    let query = claims.signed_query.as_deref().unwrap_or(request.query);
+    Ok(
+        CanonicalRequest::new(request.method, request.path, query, headers, payload_hash)
+            .map_err(|e| VerifyError::Malformed {
+                reason: e.to_string(),
+            })?
+            .with_settings(settings),
+    )
+}
+
+/// What a signed request says it was signed over, worked out from the
+/// request alone (see [`explain_claimed`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClaimedSigning {
+    /// The canonical request its claims imply, the session token (header or
+    /// query parameter) replaced by `<redacted>`.
+    pub canonical_request: String,
+    /// The string to sign its claims imply.
+    pub string_to_sign: String,
+    /// The signature it carries, as sent.
+    pub signature: String,
+    /// Header or presigned URL.
+    pub location: SignatureLocation,
+}
+
+/// The canonical request and string to sign that a signed request implies,
+/// from its own claims (`SignedHeaders`, credential scope, date), with no
+/// secret: what its signer must have computed, if it canonicalized as
+/// `settings` say. Diff it against what a server says it computed (S3's
+/// `SignatureDoesNotMatch` body carries that) to find where the two parted.
+/// The same canonicalizer as [`Verifier`] runs; nothing is verified.
+///
+/// # Errors
+///
+/// The request's signature parts are missing or malformed, a signed header
+/// is absent, or `x-amz-content-sha256` contradicts a [`Payload::Bytes`]
+/// body.
+///
+/// # Examples
+///
+/// ```
+/// use sigv4::verify::explain_claimed;
+/// use sigv4::{Credentials, Payload, RequestView, Signer, SigningSettings, SigningTime};
+///
+/// let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")?;
+/// let time = SigningTime::parse("20150830T123600Z")?;
+/// let mut headers: Vec<(String, Vec<u8>)> = vec![("host".into(), b"db.example.com:8182".to_vec())];
+/// let pairs: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
+/// let view = RequestView::new("GET", "/status", "", &pairs);
+/// let signed = Signer::neptune("us-east-1")?.sign_view(&view, Payload::Bytes(b""), &creds, time)?;
+/// let added: Vec<(String, Vec<u8>)> = signed.headers().map(|(n, v)| (n.to_owned(), v.to_vec())).collect();
+/// headers.extend(added);
+///
+/// let pairs: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
+/// let view = RequestView::new("GET", "/status", "", &pairs);
+/// let claimed = explain_claimed(&view, Payload::Bytes(b""), &SigningSettings::default())?;
+/// assert!(claimed.canonical_request.starts_with("GET\n/status\n\nhost:db.example.com:8182\n"));
+/// let hash = sigv4::PayloadHash::of_bytes(claimed.canonical_request.as_bytes());
+/// assert!(claimed.string_to_sign.ends_with(hash.as_str()));
+/// assert_eq!(claimed.signature, signed.signature().to_string());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn explain_claimed(
+    request: &RequestView<'_>,
+    payload: Payload<'_>,
+    settings: &SigningSettings,
+) -> Result<ClaimedSigning, VerifyError> {
+    request.check().map_err(|e| VerifyError::Malformed {
+        reason: e.to_string(),
+    })?;
+    let token_signed = settings.session_token == SessionTokenMode::Signed;
+    let claims = claims::parse(request, token_signed)?;
+    let signed: Vec<&str> = claims.signed_headers.split(';').collect();
+    let headers = signed_header_values(request, &signed)?;
+    let (payload_hash, _) = payload_hash(request, payload)?;
+    let canonical = claimed_canonical_request(
+        request,
+        &claims,
+        headers.as_slice(),
+        &payload_hash,
+        settings,
+    )?;
+    let hash = canonical.hash();
+    let string_to_sign = match claims.algorithm {
+        claims::Algorithm::V4 => {
+            let malformed = |e: crate::InvalidInput| VerifyError::Malformed {
+                reason: e.to_string(),
+            };
+            let region = Region::new(&claims.region).map_err(malformed)?;
+            let service = Service::new(&claims.service).map_err(malformed)?;
+            let scope = CredentialScope::new(&claims.time, &region, &service);
+            StringToSign::new(&claims.time, scope, &hash).to_string()
+        }
+        #[cfg(feature = "sigv4a")]
+        claims::Algorithm::V4a => {
+            let service = Service::new(&claims.service).map_err(|e| VerifyError::Malformed {
+                reason: e.to_string(),
+            })?;
+            crate::core::sigv4a::StringToSignV4a::new(&claims.time, &service, &hash).to_string()
+        }
+    };
+    let header_token = request
+        .headers
+        .get_all("x-amz-security-token")
+        .next()
+        .and_then(|v| core::str::from_utf8(v).ok());
+    let token = claims.query_token.as_deref().or(header_token);
+    Ok(ClaimedSigning {
+        canonical_request: crate::sign::redacted_text(&canonical.to_bytes(), token),
+        string_to_sign,
+        signature: claims.signature.to_owned(),
+        location: claims.location,
+    })
 }
 
 /// The payload line, and what it says about the body:
