@@ -283,6 +283,132 @@ fn container_host_rules_and_absence() {
     });
 }
 
+/// EKS Pod Identity: the agent's token rotates, so the token file is read
+/// again on every fetch; its trailing newline is not part of the header.
+#[test]
+fn pod_identity_token_file_is_read_on_every_fetch() {
+    runtime().block_on(async {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let (endpoint, calls) = serve(Arc::new(move |req: http::Request<Vec<u8>>| {
+            if req.uri().path() != "/v1/credentials" {
+                return (404, String::new());
+            }
+            let auth = req.headers().get("authorization").map(|v| v.as_bytes().to_vec());
+            log.lock().unwrap().push(auth);
+            (200, r#"{"AccessKeyId":"ASIAPOD","SecretAccessKey":"podsecret","Token":"podtoken","Expiration":"2100-01-01T00:00:00Z"}"#.into())
+        }))
+        .await;
+        let dir = TempDir::new();
+        let file = dir.write("eks-pod-identity-token", "eyJhbGciOiJSUzI1NiJ9.first\n");
+        let uri = format!("{endpoint}/v1/credentials");
+        let provider = ContainerProvider::new(transport()).with_env(empty_env(&[
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", &uri),
+            ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", &file),
+        ]));
+        let creds = provider.provide_credentials_async().await.unwrap();
+        assert_eq!(creds.access_key_id(), "ASIAPOD");
+        std::fs::write(&file, "eyJhbGciOiJSUzI1NiJ9.second\r\n").unwrap();
+        provider.provide_credentials_async().await.unwrap();
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [
+                Some(b"eyJhbGciOiJSUzI1NiJ9.first".to_vec()),
+                Some(b"eyJhbGciOiJSUzI1NiJ9.second".to_vec()),
+            ]
+        );
+
+        // A line break inside the token (header injection) is refused
+        // before anything is sent, and the error does not repeat it.
+        for text in ["podsecret\r\nx-injected: 1\n", "podsecret\nmore", "pod\rsecret"] {
+            std::fs::write(&file, text).unwrap();
+            let err = provider.provide_credentials_async().await.unwrap_err();
+            assert!(matches!(err, CredentialsError::InvalidConfig { .. }), "{err}");
+            assert!(err.to_string().ends_with("it contains a line break"), "{err}");
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains("secret") && !shown.contains("injected"), "{err}");
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // A token file that cannot be read is a hard error naming it.
+        std::fs::remove_file(&file).unwrap();
+        let err = provider.provide_credentials_async().await.unwrap_err();
+        assert!(matches!(err, CredentialsError::Io { .. }), "{err}");
+    });
+}
+
+/// Answers every request with container credentials and records its URI
+/// and `Authorization` header; no network.
+#[derive(Default)]
+struct Recorder {
+    seen: std::sync::Mutex<Vec<(String, Option<Vec<u8>>)>>,
+}
+
+impl HttpTransport for Recorder {
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> sigv4::credentials::net::TransportFuture<'_> {
+        let auth = request
+            .headers()
+            .get("authorization")
+            .map(|v| v.as_bytes().to_vec());
+        self.seen
+            .lock()
+            .unwrap()
+            .push((request.uri().to_string(), auth));
+        Box::pin(async {
+            Ok(http::Response::new(
+                br#"{"AccessKeyId":"ASIAPOD","SecretAccessKey":"s","Token":"t","Expiration":"2100-01-01T00:00:00Z"}"#.to_vec(),
+            ))
+        })
+    }
+}
+
+/// The EKS Pod Identity agent's addresses, IPv4 and IPv6, over plain http.
+#[test]
+fn pod_identity_agent_addresses_are_accepted() {
+    runtime().block_on(async {
+        let dir = TempDir::new();
+        let file = dir.write("token", "agent-token\n");
+        for uri in [
+            "http://169.254.170.23/v1/credentials",
+            "http://[fd00:ec2::23]/v1/credentials",
+            "http://[fd00:ec2::23]:80/v1/credentials",
+        ] {
+            let recorder = Arc::new(Recorder::default());
+            let creds = ContainerProvider::new(recorder.clone())
+                .with_env(empty_env(&[
+                    ("AWS_CONTAINER_CREDENTIALS_FULL_URI", uri),
+                    ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", &file),
+                ]))
+                .provide_credentials_async()
+                .await
+                .unwrap_or_else(|e| panic!("{uri}: {e}"));
+            assert_eq!(creds.access_key_id(), "ASIAPOD");
+            assert_eq!(
+                *recorder.seen.lock().unwrap(),
+                [(uri.to_owned(), Some(b"agent-token".to_vec()))]
+            );
+        }
+        for uri in [
+            "http://169.254.170.24/v1/credentials",
+            "http://[fd00:ec2::24]/v1/credentials",
+        ] {
+            let recorder = Arc::new(Recorder::default());
+            let err = ContainerProvider::new(recorder.clone())
+                .with_env(empty_env(&[("AWS_CONTAINER_CREDENTIALS_FULL_URI", uri)]))
+                .provide_credentials_async()
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, CredentialsError::InvalidConfig { .. }),
+                "{uri}: {err}"
+            );
+            assert!(recorder.seen.lock().unwrap().is_empty());
+        }
+    });
+}
+
 // ------------------------------------------------------------------- STS
 
 #[test]
