@@ -2,8 +2,8 @@
 //! ephemeral ports: IMDSv2 (refuses calls without a valid token), container
 //! credentials (checks the authorization token), STS (checks the SigV4
 //! signature of AssumeRole by recomputing it with this crate, answers with
-//! the real XML shapes; tests/support/aws_mocks.rs), profiles that assume
-//! roles, and the default chain.
+//! the real XML shapes; tests/support/aws_mocks.rs), the configured STS
+//! endpoints, profiles that assume roles, and the default chain.
 
 #[path = "support/aws_mocks.rs"]
 mod mocks;
@@ -716,5 +716,305 @@ fn responses_are_bounded() {
         assert!(detail.starts_with("Denied: [2Jmmm"), "{detail}");
         assert_eq!(detail.chars().count(), 512);
         assert!(!detail.chars().any(char::is_control));
+    });
+}
+
+// ------------------------------------------------- configured STS endpoints
+
+/// A profile `app` assuming role `App` from static keys in `base`, with
+/// `extra` lines in its config section (and any sections after it).
+fn role_files(dir: &TempDir, extra: &str) -> Vec<(String, String)> {
+    let config = dir.write(
+        "config",
+        &format!(
+            "[profile app]\nrole_arn = arn:aws:iam::1:role/App\nsource_profile = base\nregion = ap-south-1\n{extra}"
+        ),
+    );
+    let credentials = dir.write(
+        "credentials",
+        "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = basesecret\naws_session_token = basetoken\n",
+    );
+    vec![
+        ("AWS_CONFIG_FILE".to_owned(), config),
+        ("AWS_SHARED_CREDENTIALS_FILE".to_owned(), credentials),
+        ("AWS_PROFILE".to_owned(), "app".to_owned()),
+    ]
+}
+
+/// Variables added to an environment.
+type Vars<'a> = Vec<(&'a str, &'a str)>;
+
+fn env_of(files: &[(String, String)], extra: &[(&str, &str)]) -> sigv4::credentials::Env {
+    let mut pairs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    pairs.extend_from_slice(extra);
+    empty_env(&pairs)
+}
+
+#[test]
+fn sts_endpoint_comes_from_each_configured_setting_in_order() {
+    runtime().block_on(async {
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (right, right_calls) = serve(sts_handler(base_keys(), log.clone())).await;
+        // Answers nothing an STS would: reaching it fails the test.
+        let (wrong, wrong_calls) = serve(Arc::new(|_| (418, String::new()))).await;
+        let dir = TempDir::new();
+        let services = |url: &str| format!("services = local\n[services local]\nsts =\n  endpoint_url = {url}\ns3 =\n  endpoint_url = {wrong}\n");
+        let cases: Vec<(&str, String, Vars)> = vec![
+            (
+                "AWS_ENDPOINT_URL_STS first",
+                format!("endpoint_url = {wrong}\n{}", services(&wrong)),
+                vec![("AWS_ENDPOINT_URL_STS", right.as_str()), ("AWS_ENDPOINT_URL", wrong.as_str())],
+            ),
+            (
+                "then AWS_ENDPOINT_URL",
+                format!("endpoint_url = {wrong}\n{}", services(&wrong)),
+                vec![("AWS_ENDPOINT_URL", right.as_str())],
+            ),
+            (
+                "then the profile's services section",
+                format!("endpoint_url = {wrong}\n{}", services(&right)),
+                vec![],
+            ),
+            ("then the profile's endpoint_url", format!("endpoint_url = {right}\n"), vec![]),
+            (
+                "false ignore flag",
+                format!("endpoint_url = {right}\nignore_configured_endpoint_urls = false\n"),
+                vec![],
+            ),
+        ];
+        for (n, (what, extra, vars)) in cases.into_iter().enumerate() {
+            let env = env_of(&role_files(&dir, &extra), &vars);
+            let creds = ProfileProvider::new(transport())
+                .with_env(env.clone())
+                .provide_credentials_async()
+                .await
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(creds.access_key_id(), "ASIAAPP", "{what}");
+            assert_eq!(right_calls.load(Ordering::SeqCst), n + 1, "{what}");
+            assert_eq!(wrong_calls.load(Ordering::SeqCst), 0, "{what}");
+            // The default chain's profile link resolves it the same way.
+            let creds = DefaultChain::new(transport())
+                .with_env(env)
+                .provide_credentials_async()
+                .await
+                .unwrap_or_else(|e| panic!("{what} (chain): {e}"));
+            assert_eq!(creds.access_key_id(), "ASIAAPP", "{what}");
+            right_calls.fetch_sub(1, Ordering::SeqCst);
+        }
+        // The mock checked each signature; all were in the profile's region.
+        assert!(log.lock().unwrap().iter().all(|l| l == "AssumeRole App in ap-south-1"));
+        assert_eq!(log.lock().unwrap().len(), 10);
+
+        // An explicit endpoint wins over every configured one.
+        let env = env_of(
+            &role_files(&dir, &format!("endpoint_url = {wrong}\n")),
+            &[("AWS_ENDPOINT_URL_STS", wrong.as_str())],
+        );
+        ProfileProvider::new(transport())
+            .with_env(env.clone())
+            .with_sts_endpoint(right.clone())
+            .provide_credentials_async()
+            .await
+            .unwrap();
+        DefaultChain::new(transport())
+            .with_env(env)
+            .with_sts_endpoint(right.clone())
+            .provide_credentials_async()
+            .await
+            .unwrap();
+        assert_eq!(wrong_calls.load(Ordering::SeqCst), 0);
+
+        // A configured endpoint that is not a URL names its setting.
+        let env = env_of(&role_files(&dir, ""), &[("AWS_ENDPOINT_URL_STS", "localhost:4566")]);
+        let err = ProfileProvider::new(transport())
+            .with_env(env)
+            .provide_credentials_async()
+            .await
+            .unwrap_err();
+        assert!(err.to_string().starts_with("invalid AWS_ENDPOINT_URL_STS:"), "{err}");
+    });
+}
+
+/// Records where each request was meant to go, and delivers it to a local
+/// mock instead (with its `host` header, so the mock checks the signature
+/// made for the real host).
+struct Redirect {
+    to: String,
+    inner: Arc<dyn HttpTransport>,
+    seen: std::sync::Mutex<Vec<String>>,
+}
+
+impl HttpTransport for Redirect {
+    fn send(
+        &self,
+        mut request: http::Request<Vec<u8>>,
+    ) -> sigv4::credentials::net::TransportFuture<'_> {
+        self.seen.lock().unwrap().push(request.uri().to_string());
+        let path = request
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_owned();
+        *request.uri_mut() = format!("{}{path}", self.to).parse().unwrap();
+        self.inner.send(request)
+    }
+}
+
+#[test]
+fn ignoring_configured_endpoints_and_the_regional_default() {
+    runtime().block_on(async {
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (sts, _) = serve(sts_handler(base_keys(), log.clone())).await;
+        let redirect = Arc::new(Redirect {
+            to: sts,
+            inner: transport(),
+            seen: std::sync::Mutex::new(Vec::new()),
+        });
+        let dir = TempDir::new();
+        let configured = "endpoint_url = http://127.0.0.1:1\nservices = s\n[services s]\nsts =\n  endpoint_url = http://127.0.0.1:1\n";
+        let cases: Vec<(&str, String, Vars, &str)> = vec![
+            (
+                "the variable",
+                configured.to_owned(),
+                vec![
+                    ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+                    ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1"),
+                    ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+                ],
+                "https://sts.ap-south-1.amazonaws.com/",
+            ),
+            (
+                "the profile key",
+                format!("ignore_configured_endpoint_urls = true\n{configured}"),
+                vec![("AWS_ENDPOINT_URL", "http://127.0.0.1:1")],
+                "https://sts.ap-south-1.amazonaws.com/",
+            ),
+            (
+                "nothing configured",
+                String::new(),
+                vec![],
+                "https://sts.ap-south-1.amazonaws.com/",
+            ),
+        ];
+        for (what, extra, vars, expected) in cases {
+            let env = env_of(&role_files(&dir, &extra), &vars);
+            let creds = ProfileProvider::new(redirect.clone())
+                .with_env(env)
+                .provide_credentials_async()
+                .await
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(creds.access_key_id(), "ASIAAPP");
+            assert_eq!(redirect.seen.lock().unwrap().pop().as_deref(), Some(expected), "{what}");
+        }
+        // No region in the profile or the environment: us-east-1; China
+        // has its own domain.
+        for (region, expected) in [
+            ("", "https://sts.us-east-1.amazonaws.com/"),
+            ("region = cn-north-1\n", "https://sts.cn-north-1.amazonaws.com.cn/"),
+        ] {
+            let files = role_files(&dir, "");
+            let config = std::fs::read_to_string(&files[0].1)
+                .unwrap()
+                .replace("region = ap-south-1\n", region);
+            std::fs::write(&files[0].1, config).unwrap();
+            ProfileProvider::new(redirect.clone())
+                .with_env(env_of(&files, &[]))
+                .provide_credentials_async()
+                .await
+                .unwrap();
+            assert_eq!(redirect.seen.lock().unwrap().pop().as_deref(), Some(expected));
+        }
+        assert_eq!(
+            log.lock().unwrap()[3..],
+            ["AssumeRole App in us-east-1", "AssumeRole App in cn-north-1"]
+        );
+    });
+}
+
+#[test]
+fn web_identity_and_assume_role_providers_use_the_configured_endpoint() {
+    runtime().block_on(async {
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (sts, calls) = serve(sts_handler(base_keys(), log.clone())).await;
+        let dir = TempDir::new();
+        let token_file = dir.write("token", "oidc-token\n");
+        let config = dir.write(
+            "config",
+            &format!("[default]\nservices = local\n[services local]\nsts =\n  endpoint_url = {sts}\n\
+                      [profile pod]\nrole_arn = arn:aws:iam::1:role/ProfilePod\nweb_identity_token_file = {token_file}\nendpoint_url = {sts}\n"),
+        );
+        let files = [("AWS_CONFIG_FILE", config.as_str()), ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")];
+        let web = |transport: Arc<dyn HttpTransport>, extra: &[(&str, &str)]| {
+            let mut vars = files.to_vec();
+            vars.extend_from_slice(&[
+                ("AWS_WEB_IDENTITY_TOKEN_FILE", token_file.as_str()),
+                ("AWS_ROLE_ARN", "arn:aws:iam::1:role/Pod"),
+                ("AWS_ROLE_SESSION_NAME", "pod-session"),
+            ]);
+            vars.extend_from_slice(extra);
+            WebIdentityProvider::new(transport).with_env(empty_env(&vars))
+        };
+        // The default profile's services section.
+        web(transport(), &[]).provide_credentials_async().await.unwrap();
+        // AWS_ENDPOINT_URL_STS, with a profile that would say otherwise.
+        web(
+            transport(),
+            &[("AWS_ENDPOINT_URL_STS", sts.as_str()), ("AWS_PROFILE", "pod")],
+        )
+        .provide_credentials_async()
+        .await
+        .unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // Ignored: the regional endpoint (us-east-1 without a region).
+        let redirect = Arc::new(Redirect {
+            to: sts.clone(),
+            inner: transport(),
+            seen: std::sync::Mutex::new(Vec::new()),
+        });
+        web(redirect.clone(), &[("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")])
+            .provide_credentials_async()
+            .await
+            .unwrap();
+        assert_eq!(
+            *redirect.seen.lock().unwrap(),
+            ["https://sts.us-east-1.amazonaws.com/"]
+        );
+
+        // A profile's web identity role, through its endpoint_url.
+        let creds = ProfileProvider::new(transport())
+            .with_env(empty_env(&files))
+            .with_profile("pod")
+            .provide_credentials_async()
+            .await
+            .unwrap();
+        assert_eq!(creds.access_key_id(), "ASIAWEB");
+
+        // AssumeRoleProvider reads the environment it is given.
+        let source = Credentials::new("AKIDBASE", "basesecret")
+            .unwrap()
+            .with_session_token("basetoken")
+            .unwrap();
+        let creds = AssumeRoleProvider::new(
+            transport(),
+            Arc::new(source),
+            "arn:aws:iam::1:role/Direct",
+            Region::new("eu-central-1").unwrap(),
+        )
+        .with_env(empty_env(&[("AWS_ENDPOINT_URL", sts.as_str())]))
+        .provide_credentials_async()
+        .await
+        .unwrap();
+        assert_eq!(creds.access_key_id(), "ASIADIRECT");
+        let log = log.lock().unwrap();
+        assert_eq!(log[..3], ["AssumeRoleWithWebIdentity Pod as pod-session"; 3]);
+        assert!(
+            log[3].starts_with("AssumeRoleWithWebIdentity ProfilePod as sigv4-rust-"),
+            "{}",
+            log[3]
+        );
+        assert_eq!(log[4..], ["AssumeRole Direct in eu-central-1"]);
     });
 }
