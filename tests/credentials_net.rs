@@ -2,114 +2,23 @@
 //! ephemeral ports: IMDSv2 (refuses calls without a valid token), container
 //! credentials (checks the authorization token), STS (checks the SigV4
 //! signature of AssumeRole by recomputing it with this crate, answers with
-//! the real XML shapes), profiles that assume roles, and the default chain.
+//! the real XML shapes; tests/support/aws_mocks.rs), the configured STS
+//! endpoints, profiles that assume roles, and the default chain.
+
+#[path = "support/aws_mocks.rs"]
+mod mocks;
 
 use std::collections::HashMap;
-use std::convert::Infallible;
-use std::io::Cursor;
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use http_body_util::{BodyExt, Full};
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use mocks::*;
 use sigv4::credentials::net::{
-    AssumeRoleProvider, ContainerProvider, DefaultChain, HttpTransport, HyperTransport,
-    ImdsProvider, ProfileProvider, WebIdentityProvider,
+    AssumeRoleProvider, ContainerProvider, DefaultChain, HttpTransport, ImdsProvider,
+    ProfileProvider, WebIdentityProvider,
 };
-use sigv4::credentials::{CredentialsError, Env, ProvideCredentialsAsync};
-use sigv4::{Credentials, Payload, Region, Service, Signer, SigningTime};
-
-type Handler = dyn Fn(http::Request<Vec<u8>>) -> (u16, String) + Send + Sync;
-
-/// Serves `handler` on 127.0.0.1 with an ephemeral port until the runtime
-/// ends; returns `http://127.0.0.1:port` and a request counter.
-async fn serve(handler: Arc<Handler>) -> (String, Arc<AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    let count = Arc::new(AtomicUsize::new(0));
-    let counter = count.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let handler = handler.clone();
-            let counter = counter.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                    let handler = handler.clone();
-                    let counter = counter.clone();
-                    async move {
-                        counter.fetch_add(1, Ordering::SeqCst);
-                        let (parts, body) = req.into_parts();
-                        let body = body
-                            .collect()
-                            .await
-                            .map(|b| b.to_bytes().to_vec())
-                            .unwrap_or_default();
-                        let (status, text) = handler(http::Request::from_parts(parts, body));
-                        let response = http::Response::builder()
-                            .status(status)
-                            .body(Full::new(Cursor::new(text.into_bytes())))
-                            .unwrap();
-                        Ok::<_, Infallible>(response)
-                    }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    (format!("http://{addr}"), count)
-}
-
-fn transport() -> Arc<dyn HttpTransport> {
-    Arc::new(HyperTransport::new().unwrap())
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// An environment with nothing but a HOME where no `.aws` exists.
-fn empty_env(extra: &[(&str, &str)]) -> Env {
-    let mut pairs: Vec<(String, String)> = vec![("HOME".into(), "/nonexistent-sigv4-home".into())];
-    pairs.extend(extra.iter().map(|(k, v)| ((*k).into(), (*v).into())));
-    Env::from_pairs(pairs)
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "sigv4-net-test-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-    fn write(&self, name: &str, text: &str) -> String {
-        let p = self.0.join(name);
-        std::fs::write(&p, text).unwrap();
-        p.display().to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use sigv4::credentials::{CredentialsError, ProvideCredentialsAsync};
+use sigv4::{Credentials, Region};
 
 // ---------------------------------------------------------------- IMDSv2
 
@@ -374,200 +283,133 @@ fn container_host_rules_and_absence() {
     });
 }
 
-// ------------------------------------------------------------------- STS
+/// EKS Pod Identity: the agent's token rotates, so the token file is read
+/// again on every fetch; its trailing newline is not part of the header.
+#[test]
+fn pod_identity_token_file_is_read_on_every_fetch() {
+    runtime().block_on(async {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let (endpoint, calls) = serve(Arc::new(move |req: http::Request<Vec<u8>>| {
+            if req.uri().path() != "/v1/credentials" {
+                return (404, String::new());
+            }
+            let auth = req.headers().get("authorization").map(|v| v.as_bytes().to_vec());
+            log.lock().unwrap().push(auth);
+            (200, r#"{"AccessKeyId":"ASIAPOD","SecretAccessKey":"podsecret","Token":"podtoken","Expiration":"2100-01-01T00:00:00Z"}"#.into())
+        }))
+        .await;
+        let dir = TempDir::new();
+        let file = dir.write("eks-pod-identity-token", "eyJhbGciOiJSUzI1NiJ9.first\n");
+        let uri = format!("{endpoint}/v1/credentials");
+        let provider = ContainerProvider::new(transport()).with_env(empty_env(&[
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", &uri),
+            ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", &file),
+        ]));
+        let creds = provider.provide_credentials_async().await.unwrap();
+        assert_eq!(creds.access_key_id(), "ASIAPOD");
+        std::fs::write(&file, "eyJhbGciOiJSUzI1NiJ9.second\r\n").unwrap();
+        provider.provide_credentials_async().await.unwrap();
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [
+                Some(b"eyJhbGciOiJSUzI1NiJ9.first".to_vec()),
+                Some(b"eyJhbGciOiJSUzI1NiJ9.second".to_vec()),
+            ]
+        );
 
-fn form(body: &[u8]) -> HashMap<String, String> {
-    std::str::from_utf8(body)
-        .unwrap()
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| {
-            let v = percent_encoding::percent_decode_str(&v.replace('+', " "))
-                .decode_utf8()
-                .unwrap()
-                .into_owned();
-            (k.to_owned(), v)
+        // A line break inside the token (header injection) is refused
+        // before anything is sent, and the error does not repeat it.
+        for text in ["podsecret\r\nx-injected: 1\n", "podsecret\nmore", "pod\rsecret"] {
+            std::fs::write(&file, text).unwrap();
+            let err = provider.provide_credentials_async().await.unwrap_err();
+            assert!(matches!(err, CredentialsError::InvalidConfig { .. }), "{err}");
+            assert!(err.to_string().ends_with("it contains a line break"), "{err}");
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains("secret") && !shown.contains("injected"), "{err}");
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // A token file that cannot be read is a hard error naming it.
+        std::fs::remove_file(&file).unwrap();
+        let err = provider.provide_credentials_async().await.unwrap_err();
+        assert!(matches!(err, CredentialsError::Io { .. }), "{err}");
+    });
+}
+
+/// Answers every request with container credentials and records its URI
+/// and `Authorization` header; no network.
+#[derive(Default)]
+struct Recorder {
+    seen: std::sync::Mutex<Vec<(String, Option<Vec<u8>>)>>,
+}
+
+impl HttpTransport for Recorder {
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> sigv4::credentials::net::TransportFuture<'_> {
+        let auth = request
+            .headers()
+            .get("authorization")
+            .map(|v| v.as_bytes().to_vec());
+        self.seen
+            .lock()
+            .unwrap()
+            .push((request.uri().to_string(), auth));
+        Box::pin(async {
+            Ok(http::Response::new(
+                br#"{"AccessKeyId":"ASIAPOD","SecretAccessKey":"s","Token":"t","Expiration":"2100-01-01T00:00:00Z"}"#.to_vec(),
+            ))
         })
-        .collect()
+    }
 }
 
-/// Checks the SigV4 signature of a received request against `secrets`
-/// (access key id to secret and token) by recomputing it with this crate.
-fn verify_sigv4(
-    req: &http::Request<Vec<u8>>,
-    secrets: &HashMap<String, (String, Option<String>)>,
-) -> Result<String, String> {
-    let auth = req
-        .headers()
-        .get("authorization")
-        .ok_or("no authorization header")?
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let rest = auth
-        .strip_prefix("AWS4-HMAC-SHA256 ")
-        .ok_or("not AWS4-HMAC-SHA256")?;
-    let mut fields = HashMap::new();
-    for part in rest.split(", ") {
-        let (k, v) = part.split_once('=').ok_or("bad authorization field")?;
-        fields.insert(k, v);
-    }
-    let credential: Vec<&str> = fields["Credential"].split('/').collect();
-    let [akid, date, region, service, terminator] = credential[..] else {
-        return Err("bad scope".into());
-    };
-    if service != "sts" || terminator != "aws4_request" {
-        return Err(format!("bad scope service {service}"));
-    }
-    let amz_date = req.headers()["x-amz-date"].to_str().unwrap();
-    if !amz_date.starts_with(date) {
-        return Err("scope date differs from x-amz-date".into());
-    }
-    let signed: Vec<&str> = fields["SignedHeaders"].split(';').collect();
-    for needed in ["content-type", "host", "x-amz-date"] {
-        if !signed.contains(&needed) {
-            return Err(format!("{needed} is not signed"));
+/// The EKS Pod Identity agent's addresses, IPv4 and IPv6, over plain http.
+#[test]
+fn pod_identity_agent_addresses_are_accepted() {
+    runtime().block_on(async {
+        let dir = TempDir::new();
+        let file = dir.write("token", "agent-token\n");
+        for uri in [
+            "http://169.254.170.23/v1/credentials",
+            "http://[fd00:ec2::23]/v1/credentials",
+            "http://[fd00:ec2::23]:80/v1/credentials",
+        ] {
+            let recorder = Arc::new(Recorder::default());
+            let creds = ContainerProvider::new(recorder.clone())
+                .with_env(empty_env(&[
+                    ("AWS_CONTAINER_CREDENTIALS_FULL_URI", uri),
+                    ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", &file),
+                ]))
+                .provide_credentials_async()
+                .await
+                .unwrap_or_else(|e| panic!("{uri}: {e}"));
+            assert_eq!(creds.access_key_id(), "ASIAPOD");
+            assert_eq!(
+                *recorder.seen.lock().unwrap(),
+                [(uri.to_owned(), Some(b"agent-token".to_vec()))]
+            );
         }
-    }
-    let (secret, token) = secrets.get(akid).ok_or("unknown access key")?;
-    if token.is_some() != signed.contains(&"x-amz-security-token") {
-        return Err("session token not signed".into());
-    }
-    let mut creds = Credentials::new(akid, secret.as_str()).unwrap();
-    if let Some(t) = token {
-        if req.headers()["x-amz-security-token"] != t.as_str() {
-            return Err("wrong session token".into());
+        for uri in [
+            "http://169.254.170.24/v1/credentials",
+            "http://[fd00:ec2::24]/v1/credentials",
+        ] {
+            let recorder = Arc::new(Recorder::default());
+            let err = ContainerProvider::new(recorder.clone())
+                .with_env(empty_env(&[("AWS_CONTAINER_CREDENTIALS_FULL_URI", uri)]))
+                .provide_credentials_async()
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, CredentialsError::InvalidConfig { .. }),
+                "{uri}: {err}"
+            );
+            assert!(recorder.seen.lock().unwrap().is_empty());
         }
-        creds = creds.with_session_token(t.as_str()).unwrap();
-    }
-    // Rebuild the request from the signed headers only, and recompute.
-    let host = req.headers()["host"].to_str().unwrap();
-    let mut rebuilt = http::Request::builder()
-        .method(req.method())
-        .uri(format!("http://{host}{}", req.uri()));
-    for name in &signed {
-        rebuilt = rebuilt.header(*name, req.headers()[*name].clone());
-    }
-    let rebuilt = rebuilt.body(()).unwrap();
-    let signer = Signer::new(Region::new(region).unwrap(), Service::new("sts").unwrap());
-    let explained = signer
-        .explain(
-            &rebuilt,
-            Payload::Bytes(req.body()),
-            &creds,
-            SigningTime::parse(amz_date).unwrap(),
-            sigv4::SignatureLocation::Header,
-        )
-        .map_err(|e| e.to_string())?;
-    if explained.signature().to_string() != fields["Signature"] {
-        return Err("signature mismatch".into());
-    }
-    Ok(region.to_owned())
+    });
 }
 
-fn sts_success(action: &str, akid: &str, secret: &str, token: &str) -> String {
-    format!(
-        r#"<{action}Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-  <{action}Result>
-    <AssumedRoleUser><AssumedRoleId>AROA:s</AssumedRoleId><Arn>arn:aws:sts::123456789012:assumed-role/R/s</Arn></AssumedRoleUser>
-    <Credentials>
-      <AccessKeyId>{akid}</AccessKeyId>
-      <SecretAccessKey>{secret}</SecretAccessKey>
-      <SessionToken>{token}</SessionToken>
-      <Expiration>2100-01-01T00:00:00Z</Expiration>
-    </Credentials>
-    <PackedPolicySize>6</PackedPolicySize>
-  </{action}Result>
-  <ResponseMetadata><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ResponseMetadata>
-</{action}Response>"#
-    )
-}
-
-fn sts_error(code: &str, message: &str) -> String {
-    format!(
-        r#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>x</RequestId></ErrorResponse>"#
-    )
-}
-
-/// An STS mock: AssumeRole must be correctly signed by a known key; each
-/// role gives credentials `ASIA<role name>` that are known in turn.
-fn sts_handler(
-    known: HashMap<String, (String, Option<String>)>,
-    log: Arc<std::sync::Mutex<Vec<String>>>,
-) -> Arc<Handler> {
-    let known = Arc::new(std::sync::Mutex::new(known));
-    Arc::new(move |req| {
-        if req.method() != http::Method::POST || req.uri().path() != "/" {
-            return (404, String::new());
-        }
-        let params = form(req.body());
-        if params.get("Version").map(String::as_str) != Some("2011-06-15") {
-            return (400, sts_error("InvalidAction", "bad version"));
-        }
-        let role_arn = params.get("RoleArn").cloned().unwrap_or_default();
-        let role = role_arn.rsplit('/').next().unwrap_or_default().to_owned();
-        match params.get("Action").map(String::as_str) {
-            Some("AssumeRole") => {
-                let secrets = known.lock().unwrap().clone();
-                match verify_sigv4(&req, &secrets) {
-                    Ok(region) => log
-                        .lock()
-                        .unwrap()
-                        .push(format!("AssumeRole {role} in {region}")),
-                    Err(why) => return (403, sts_error("SignatureDoesNotMatch", &why)),
-                }
-                if role == "Forbidden" {
-                    return (
-                        403,
-                        sts_error(
-                            "AccessDenied",
-                            "User is not authorized to perform: sts:AssumeRole",
-                        ),
-                    );
-                }
-                let akid = format!("ASIA{}", role.to_uppercase());
-                let (secret, token) = (format!("secret-{role}"), format!("token-{role}"));
-                known
-                    .lock()
-                    .unwrap()
-                    .insert(akid.clone(), (secret.clone(), Some(token.clone())));
-                (200, sts_success("AssumeRole", &akid, &secret, &token))
-            }
-            Some("AssumeRoleWithWebIdentity") => {
-                if req.headers().contains_key("authorization") {
-                    return (
-                        400,
-                        sts_error("InvalidRequest", "web identity calls are unsigned"),
-                    );
-                }
-                if params.get("WebIdentityToken").map(String::as_str) != Some("oidc-token") {
-                    return (400, sts_error("InvalidIdentityToken", "bad token"));
-                }
-                log.lock().unwrap().push(format!(
-                    "AssumeRoleWithWebIdentity {role} as {}",
-                    params["RoleSessionName"]
-                ));
-                (
-                    200,
-                    sts_success(
-                        "AssumeRoleWithWebIdentity",
-                        "ASIAWEB",
-                        "websecret",
-                        "webtoken",
-                    ),
-                )
-            }
-            _ => (400, sts_error("InvalidAction", "unknown action")),
-        }
-    })
-}
-
-fn base_keys() -> HashMap<String, (String, Option<String>)> {
-    HashMap::from([(
-        "AKIDBASE".to_owned(),
-        ("basesecret".to_owned(), Some("basetoken".to_owned())),
-    )])
-}
+// ------------------------------------------------------------------- STS
 
 #[test]
 fn assume_role_is_signed_and_parsed() {
@@ -874,5 +716,305 @@ fn responses_are_bounded() {
         assert!(detail.starts_with("Denied: [2Jmmm"), "{detail}");
         assert_eq!(detail.chars().count(), 512);
         assert!(!detail.chars().any(char::is_control));
+    });
+}
+
+// ------------------------------------------------- configured STS endpoints
+
+/// A profile `app` assuming role `App` from static keys in `base`, with
+/// `extra` lines in its config section (and any sections after it).
+fn role_files(dir: &TempDir, extra: &str) -> Vec<(String, String)> {
+    let config = dir.write(
+        "config",
+        &format!(
+            "[profile app]\nrole_arn = arn:aws:iam::1:role/App\nsource_profile = base\nregion = ap-south-1\n{extra}"
+        ),
+    );
+    let credentials = dir.write(
+        "credentials",
+        "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = basesecret\naws_session_token = basetoken\n",
+    );
+    vec![
+        ("AWS_CONFIG_FILE".to_owned(), config),
+        ("AWS_SHARED_CREDENTIALS_FILE".to_owned(), credentials),
+        ("AWS_PROFILE".to_owned(), "app".to_owned()),
+    ]
+}
+
+/// Variables added to an environment.
+type Vars<'a> = Vec<(&'a str, &'a str)>;
+
+fn env_of(files: &[(String, String)], extra: &[(&str, &str)]) -> sigv4::credentials::Env {
+    let mut pairs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    pairs.extend_from_slice(extra);
+    empty_env(&pairs)
+}
+
+#[test]
+fn sts_endpoint_comes_from_each_configured_setting_in_order() {
+    runtime().block_on(async {
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (right, right_calls) = serve(sts_handler(base_keys(), log.clone())).await;
+        // Answers nothing an STS would: reaching it fails the test.
+        let (wrong, wrong_calls) = serve(Arc::new(|_| (418, String::new()))).await;
+        let dir = TempDir::new();
+        let services = |url: &str| format!("services = local\n[services local]\nsts =\n  endpoint_url = {url}\ns3 =\n  endpoint_url = {wrong}\n");
+        let cases: Vec<(&str, String, Vars)> = vec![
+            (
+                "AWS_ENDPOINT_URL_STS first",
+                format!("endpoint_url = {wrong}\n{}", services(&wrong)),
+                vec![("AWS_ENDPOINT_URL_STS", right.as_str()), ("AWS_ENDPOINT_URL", wrong.as_str())],
+            ),
+            (
+                "then AWS_ENDPOINT_URL",
+                format!("endpoint_url = {wrong}\n{}", services(&wrong)),
+                vec![("AWS_ENDPOINT_URL", right.as_str())],
+            ),
+            (
+                "then the profile's services section",
+                format!("endpoint_url = {wrong}\n{}", services(&right)),
+                vec![],
+            ),
+            ("then the profile's endpoint_url", format!("endpoint_url = {right}\n"), vec![]),
+            (
+                "false ignore flag",
+                format!("endpoint_url = {right}\nignore_configured_endpoint_urls = false\n"),
+                vec![],
+            ),
+        ];
+        for (n, (what, extra, vars)) in cases.into_iter().enumerate() {
+            let env = env_of(&role_files(&dir, &extra), &vars);
+            let creds = ProfileProvider::new(transport())
+                .with_env(env.clone())
+                .provide_credentials_async()
+                .await
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(creds.access_key_id(), "ASIAAPP", "{what}");
+            assert_eq!(right_calls.load(Ordering::SeqCst), n + 1, "{what}");
+            assert_eq!(wrong_calls.load(Ordering::SeqCst), 0, "{what}");
+            // The default chain's profile link resolves it the same way.
+            let creds = DefaultChain::new(transport())
+                .with_env(env)
+                .provide_credentials_async()
+                .await
+                .unwrap_or_else(|e| panic!("{what} (chain): {e}"));
+            assert_eq!(creds.access_key_id(), "ASIAAPP", "{what}");
+            right_calls.fetch_sub(1, Ordering::SeqCst);
+        }
+        // The mock checked each signature; all were in the profile's region.
+        assert!(log.lock().unwrap().iter().all(|l| l == "AssumeRole App in ap-south-1"));
+        assert_eq!(log.lock().unwrap().len(), 10);
+
+        // An explicit endpoint wins over every configured one.
+        let env = env_of(
+            &role_files(&dir, &format!("endpoint_url = {wrong}\n")),
+            &[("AWS_ENDPOINT_URL_STS", wrong.as_str())],
+        );
+        ProfileProvider::new(transport())
+            .with_env(env.clone())
+            .with_sts_endpoint(right.clone())
+            .provide_credentials_async()
+            .await
+            .unwrap();
+        DefaultChain::new(transport())
+            .with_env(env)
+            .with_sts_endpoint(right.clone())
+            .provide_credentials_async()
+            .await
+            .unwrap();
+        assert_eq!(wrong_calls.load(Ordering::SeqCst), 0);
+
+        // A configured endpoint that is not a URL names its setting.
+        let env = env_of(&role_files(&dir, ""), &[("AWS_ENDPOINT_URL_STS", "localhost:4566")]);
+        let err = ProfileProvider::new(transport())
+            .with_env(env)
+            .provide_credentials_async()
+            .await
+            .unwrap_err();
+        assert!(err.to_string().starts_with("invalid AWS_ENDPOINT_URL_STS:"), "{err}");
+    });
+}
+
+/// Records where each request was meant to go, and delivers it to a local
+/// mock instead (with its `host` header, so the mock checks the signature
+/// made for the real host).
+struct Redirect {
+    to: String,
+    inner: Arc<dyn HttpTransport>,
+    seen: std::sync::Mutex<Vec<String>>,
+}
+
+impl HttpTransport for Redirect {
+    fn send(
+        &self,
+        mut request: http::Request<Vec<u8>>,
+    ) -> sigv4::credentials::net::TransportFuture<'_> {
+        self.seen.lock().unwrap().push(request.uri().to_string());
+        let path = request
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_owned();
+        *request.uri_mut() = format!("{}{path}", self.to).parse().unwrap();
+        self.inner.send(request)
+    }
+}
+
+#[test]
+fn ignoring_configured_endpoints_and_the_regional_default() {
+    runtime().block_on(async {
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (sts, _) = serve(sts_handler(base_keys(), log.clone())).await;
+        let redirect = Arc::new(Redirect {
+            to: sts,
+            inner: transport(),
+            seen: std::sync::Mutex::new(Vec::new()),
+        });
+        let dir = TempDir::new();
+        let configured = "endpoint_url = http://127.0.0.1:1\nservices = s\n[services s]\nsts =\n  endpoint_url = http://127.0.0.1:1\n";
+        let cases: Vec<(&str, String, Vars, &str)> = vec![
+            (
+                "the variable",
+                configured.to_owned(),
+                vec![
+                    ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+                    ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1"),
+                    ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+                ],
+                "https://sts.ap-south-1.amazonaws.com/",
+            ),
+            (
+                "the profile key",
+                format!("ignore_configured_endpoint_urls = true\n{configured}"),
+                vec![("AWS_ENDPOINT_URL", "http://127.0.0.1:1")],
+                "https://sts.ap-south-1.amazonaws.com/",
+            ),
+            (
+                "nothing configured",
+                String::new(),
+                vec![],
+                "https://sts.ap-south-1.amazonaws.com/",
+            ),
+        ];
+        for (what, extra, vars, expected) in cases {
+            let env = env_of(&role_files(&dir, &extra), &vars);
+            let creds = ProfileProvider::new(redirect.clone())
+                .with_env(env)
+                .provide_credentials_async()
+                .await
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(creds.access_key_id(), "ASIAAPP");
+            assert_eq!(redirect.seen.lock().unwrap().pop().as_deref(), Some(expected), "{what}");
+        }
+        // No region in the profile or the environment: us-east-1; China
+        // has its own domain.
+        for (region, expected) in [
+            ("", "https://sts.us-east-1.amazonaws.com/"),
+            ("region = cn-north-1\n", "https://sts.cn-north-1.amazonaws.com.cn/"),
+        ] {
+            let files = role_files(&dir, "");
+            let config = std::fs::read_to_string(&files[0].1)
+                .unwrap()
+                .replace("region = ap-south-1\n", region);
+            std::fs::write(&files[0].1, config).unwrap();
+            ProfileProvider::new(redirect.clone())
+                .with_env(env_of(&files, &[]))
+                .provide_credentials_async()
+                .await
+                .unwrap();
+            assert_eq!(redirect.seen.lock().unwrap().pop().as_deref(), Some(expected));
+        }
+        assert_eq!(
+            log.lock().unwrap()[3..],
+            ["AssumeRole App in us-east-1", "AssumeRole App in cn-north-1"]
+        );
+    });
+}
+
+#[test]
+fn web_identity_and_assume_role_providers_use_the_configured_endpoint() {
+    runtime().block_on(async {
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (sts, calls) = serve(sts_handler(base_keys(), log.clone())).await;
+        let dir = TempDir::new();
+        let token_file = dir.write("token", "oidc-token\n");
+        let config = dir.write(
+            "config",
+            &format!("[default]\nservices = local\n[services local]\nsts =\n  endpoint_url = {sts}\n\
+                      [profile pod]\nrole_arn = arn:aws:iam::1:role/ProfilePod\nweb_identity_token_file = {token_file}\nendpoint_url = {sts}\n"),
+        );
+        let files = [("AWS_CONFIG_FILE", config.as_str()), ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")];
+        let web = |transport: Arc<dyn HttpTransport>, extra: &[(&str, &str)]| {
+            let mut vars = files.to_vec();
+            vars.extend_from_slice(&[
+                ("AWS_WEB_IDENTITY_TOKEN_FILE", token_file.as_str()),
+                ("AWS_ROLE_ARN", "arn:aws:iam::1:role/Pod"),
+                ("AWS_ROLE_SESSION_NAME", "pod-session"),
+            ]);
+            vars.extend_from_slice(extra);
+            WebIdentityProvider::new(transport).with_env(empty_env(&vars))
+        };
+        // The default profile's services section.
+        web(transport(), &[]).provide_credentials_async().await.unwrap();
+        // AWS_ENDPOINT_URL_STS, with a profile that would say otherwise.
+        web(
+            transport(),
+            &[("AWS_ENDPOINT_URL_STS", sts.as_str()), ("AWS_PROFILE", "pod")],
+        )
+        .provide_credentials_async()
+        .await
+        .unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // Ignored: the regional endpoint (us-east-1 without a region).
+        let redirect = Arc::new(Redirect {
+            to: sts.clone(),
+            inner: transport(),
+            seen: std::sync::Mutex::new(Vec::new()),
+        });
+        web(redirect.clone(), &[("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")])
+            .provide_credentials_async()
+            .await
+            .unwrap();
+        assert_eq!(
+            *redirect.seen.lock().unwrap(),
+            ["https://sts.us-east-1.amazonaws.com/"]
+        );
+
+        // A profile's web identity role, through its endpoint_url.
+        let creds = ProfileProvider::new(transport())
+            .with_env(empty_env(&files))
+            .with_profile("pod")
+            .provide_credentials_async()
+            .await
+            .unwrap();
+        assert_eq!(creds.access_key_id(), "ASIAWEB");
+
+        // AssumeRoleProvider reads the environment it is given.
+        let source = Credentials::new("AKIDBASE", "basesecret")
+            .unwrap()
+            .with_session_token("basetoken")
+            .unwrap();
+        let creds = AssumeRoleProvider::new(
+            transport(),
+            Arc::new(source),
+            "arn:aws:iam::1:role/Direct",
+            Region::new("eu-central-1").unwrap(),
+        )
+        .with_env(empty_env(&[("AWS_ENDPOINT_URL", sts.as_str())]))
+        .provide_credentials_async()
+        .await
+        .unwrap();
+        assert_eq!(creds.access_key_id(), "ASIADIRECT");
+        let log = log.lock().unwrap();
+        assert_eq!(log[..3], ["AssumeRoleWithWebIdentity Pod as pod-session"; 3]);
+        assert!(
+            log[3].starts_with("AssumeRoleWithWebIdentity ProfilePod as sigv4-rust-"),
+            "{}",
+            log[3]
+        );
+        assert_eq!(log[4..], ["AssumeRole Direct in eu-central-1"]);
     });
 }

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use sigv4::credentials::{
-    CredentialsError, Env, ProfileFileKind, ProfileProvider, ProfileSet, ProvideCredentials,
+    profile_region, CredentialsError, Env, ProfileFileKind, ProfileProvider, ProfileSet,
+    ProvideCredentials,
 };
 
 /// A fresh folder under the system temp dir, removed on drop.
@@ -292,6 +293,59 @@ fn malformed_file_on_disk_names_its_path() {
         Err(CredentialsError::InvalidProfileFile { line: 3, .. }) => {}
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn profile_region_follows_the_selected_profile() {
+    let dir = TempDir::new();
+    // No files at all: no region, and no error.
+    assert_eq!(profile_region(&env_for(&dir, &[]), None).unwrap(), None);
+    assert_eq!(
+        profile_region(&env_for(&dir, &[]), Some("eu")).unwrap(),
+        None
+    );
+    dir.write(
+        "config",
+        "[default]\nregion = us-east-1\n[profile eu]\nregion = eu-west-1 # a comment\n\
+         [profile bad]\nregion = eu west 1\n[profile quiet]\noutput = json\n",
+    );
+    let region = |extra: &[(&str, &str)], profile: Option<&str>| {
+        profile_region(&env_for(&dir, extra), profile).map(|r| r.map(|r| r.as_str().to_owned()))
+    };
+    assert_eq!(region(&[], None).unwrap().as_deref(), Some("us-east-1"));
+    assert_eq!(
+        region(&[("AWS_PROFILE", "eu")], None).unwrap().as_deref(),
+        Some("eu-west-1")
+    );
+    // The given profile wins over AWS_PROFILE.
+    assert_eq!(
+        region(&[("AWS_PROFILE", "bad")], Some("eu"))
+            .unwrap()
+            .as_deref(),
+        Some("eu-west-1")
+    );
+    assert_eq!(region(&[], Some("quiet")).unwrap(), None);
+    assert_eq!(region(&[], Some("missing")).unwrap(), None);
+    // The environment's region variables are not the profile's.
+    assert_eq!(
+        region(&[("AWS_REGION", "ap-south-1")], Some("quiet")).unwrap(),
+        None
+    );
+    let err = region(&[("AWS_PROFILE", "bad")], None).unwrap_err();
+    assert!(
+        matches!(&err, CredentialsError::InvalidProfile { profile, .. } if profile == "bad"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("\"eu west 1\""), "{err}");
+    let set = ProfileSet::load(&env_for(&dir, &[])).unwrap();
+    assert_eq!(set.region("eu").unwrap().unwrap().as_str(), "eu-west-1");
+    assert!(set.region("bad").is_err());
+    // A malformed file is an error, not "no region".
+    dir.write("config", "region = us-east-1\n");
+    assert!(matches!(
+        profile_region(&env_for(&dir, &[]), None),
+        Err(CredentialsError::InvalidProfileFile { line: 1, .. })
+    ));
 }
 
 #[test]

@@ -10,15 +10,25 @@
 //! | [`Credentials`] itself | static keys | |
 //! | [`EnvironmentProvider`] | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_CREDENTIAL_EXPIRATION` | |
 //! | [`ProfileProvider`] | `~/.aws/credentials` and `~/.aws/config`: static keys, `credential_process` | |
-//! | `net::ProfileProvider` | the same, plus `role_arn` through STS | `credentials-http` |
+//! | `net::ProfileProvider` | the same, plus `role_arn` through STS (from a `source_profile`, a `credential_source` or a `web_identity_token_file`) | `credentials-http` |
 //! | `net::WebIdentityProvider` | `AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ROLE_ARN` | `credentials-http` |
-//! | `net::ContainerProvider` | ECS, EKS Pod Identity, Lambda endpoints | `credentials-http` |
+//! | `net::ContainerProvider` | ECS (`AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`), EKS Pod Identity (`AWS_CONTAINER_CREDENTIALS_FULL_URI` and `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`, read at each fetch), Lambda endpoints | `credentials-http` |
 //! | `net::ImdsProvider` | EC2 instance metadata (`IMDSv2`) | `credentials-http` |
 //! | `net::AssumeRoleProvider` | STS `AssumeRole` from other credentials | `credentials-http` |
 //! | `net::DefaultChain` | all of the above, in the AWS SDKs' order | `credentials-http` |
 //!
 //! The network providers take an `HttpTransport`; `credentials-hyper`
-//! adds a ready-made one.
+//! adds a ready-made one. STS calls go to the endpoint the AWS SDKs would
+//! use: `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, the profile's
+//! `[services]` section, the profile's `endpoint_url` (unless
+//! `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` or the profile's
+//! `ignore_configured_endpoint_urls` is `true`), else the regional
+//! endpoint, `https://sts.{region}.amazonaws.com`.
+//!
+//! # Regions
+//!
+//! [`profile_region`] (and [`ProfileSet::region`]) read a profile's
+//! `region`; [`Env::region`] reads `AWS_REGION` and its kin.
 //!
 //! # Sync and async
 //!
@@ -68,7 +78,8 @@ pub use cache::{AsyncCachingProvider, CacheSettings, CachingProvider};
 pub use env::{Env, EnvironmentProvider};
 pub use error::{CredentialsError, SignFromProviderError};
 pub use profile::{
-    ProfileFileKind, ProfileProvider, ProfileSet, DEFAULT_PROCESS_TIMEOUT, MAX_PROCESS_OUTPUT,
+    profile_region, ProfileFileKind, ProfileProvider, ProfileSet, DEFAULT_PROCESS_TIMEOUT,
+    MAX_PROCESS_OUTPUT,
 };
 pub use provider::{
     sign_with_provider, sign_with_provider_async, AsyncChainProvider, ChainProvider,

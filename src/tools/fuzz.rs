@@ -18,9 +18,10 @@ pub fn profile_file(
     text: &str,
     kind: ProfileFileKind,
 ) -> Result<Vec<(String, Vec<(String, String)>)>, CredentialsError> {
-    let profiles =
+    let sections =
         crate::credentials::profile::parser::parse(text, std::path::Path::new("fuzz"), kind)?;
-    Ok(profiles
+    Ok(sections
+        .profiles
         .into_iter()
         .map(|(name, properties)| {
             let properties = properties

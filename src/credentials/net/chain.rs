@@ -70,7 +70,8 @@ impl DefaultChain {
         self
     }
 
-    /// Sends STS calls to `endpoint` instead of the regional endpoint.
+    /// Sends STS calls to `endpoint` instead of the configured or regional
+    /// endpoint.
     #[must_use]
     pub fn with_sts_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.sts_endpoint = Some(endpoint.into());

@@ -218,17 +218,55 @@ mod tests {
             "169.254.170.2",
             "169.254.170.23",
             "[fd00:ec2::23]",
+            "[FD00:0EC2:0:0:0:0:0:0023]",
         ] {
             assert!(allowed_http_host(ok), "{ok}");
         }
         for bad in [
             "169.254.169.254",
+            "169.254.170.24",
             "example.com",
             "10.0.0.1",
             "[fd00:ec2::254]",
+            "[fd00:ec2::23:0]",
+            "[::ffff:169.254.170.23]",
             "127.0.0.1.evil.com",
         ] {
             assert!(!allowed_http_host(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn pod_identity_uris() {
+        let uri = |full: &str| {
+            ContainerProvider::new(std::sync::Arc::new(NoTransport))
+                .with_env(Env::from_pairs([(
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                    full,
+                )]))
+                .uri()
+        };
+        for ok in [
+            "http://169.254.170.23/v1/credentials",
+            "http://[fd00:ec2::23]/v1/credentials",
+            " http://[fd00:ec2::23]:80/v1/credentials\n",
+        ] {
+            assert_eq!(uri(ok).unwrap().as_deref(), Some(ok.trim()), "{ok}");
+        }
+        for bad in [
+            "http://fd00:ec2::23/v1/credentials",
+            "http://[fd00:ec2::24]/v1/credentials",
+            "http://169.254.170.23.nip.io/v1/credentials",
+        ] {
+            assert!(uri(bad).is_err(), "{bad}");
+        }
+    }
+
+    struct NoTransport;
+
+    impl HttpTransport for NoTransport {
+        fn send(&self, _: http::Request<Vec<u8>>) -> super::super::TransportFuture<'_> {
+            Box::pin(async { Err(super::super::TransportError::Timeout) })
         }
     }
 }

@@ -32,6 +32,7 @@ use fetching_provider;
 
 mod chain;
 pub(crate) mod container;
+mod endpoint;
 #[cfg(feature = "credentials-hyper")]
 mod hyper_transport;
 pub(crate) mod imds;

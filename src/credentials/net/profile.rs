@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::container::ContainerProvider;
+use super::endpoint;
 use super::imds::ImdsProvider;
 use super::sts::{self, RoleRequest};
 use super::transport::HttpTransport;
@@ -21,9 +22,19 @@ use crate::credentials::Credentials;
 /// `credential_source` (`Environment`, `Ec2InstanceMetadata`,
 /// `EcsContainer`) or a `web_identity_token_file`.
 ///
+/// # STS
+///
 /// STS is called in the profile's `region`, else the environment's, else
-/// `us-east-1`. The files are re-read on every call: wrap the provider in
-/// an [`AsyncCachingProvider`](crate::credentials::AsyncCachingProvider).
+/// `us-east-1` (whose regional endpoint also serves what the global
+/// `sts.amazonaws.com` did). The endpoint is
+/// [`with_sts_endpoint`](Self::with_sts_endpoint)'s, else the AWS SDKs'
+/// configured one for the profile (`AWS_ENDPOINT_URL_STS`,
+/// `AWS_ENDPOINT_URL`, the profile's `[services]` section, its
+/// `endpoint_url`; `ignore_configured_endpoint_urls` turns them off), else
+/// the regional one, `https://sts.{region}.amazonaws.com`.
+///
+/// The files are re-read on every call: wrap the provider in an
+/// [`AsyncCachingProvider`](crate::credentials::AsyncCachingProvider).
 ///
 /// # Examples
 ///
@@ -79,7 +90,8 @@ impl ProfileProvider {
         self
     }
 
-    /// Sends STS calls to `endpoint` instead of the regional endpoint.
+    /// Sends STS calls to `endpoint` instead of the configured or regional
+    /// endpoint.
     #[must_use]
     pub fn with_sts_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.sts_endpoint = Some(endpoint.into());
@@ -87,37 +99,39 @@ impl ProfileProvider {
     }
 
     async fn fetch(&self) -> Result<Credentials, CredentialsError> {
-        let plan = self.files.plan()?;
+        let (set, plan) = self.files.load()?;
         let env = self.files.env().clone();
-        let region = match &plan.region {
-            Some(r) => {
-                Region::new(r.trim()).map_err(|source| CredentialsError::InvalidCredentials {
-                    provider: "profile",
-                    source,
-                })?
-            }
-            None => sts::region_or_default(&env)?,
+        let profile = self.files.profile_name();
+        // Only a plan that calls STS needs a usable region and endpoint.
+        let sts = || -> Result<(Region, String), CredentialsError> {
+            let region = match set.region(&profile)? {
+                Some(r) => r,
+                None => sts::region_or_default(&env)?,
+            };
+            let endpoint = match &self.sts_endpoint {
+                Some(e) => e.clone(),
+                None => endpoint::sts_endpoint(&env, &set, &profile, &region)?,
+            };
+            Ok((region, endpoint))
         };
-        let endpoint = self
-            .sts_endpoint
-            .clone()
-            .unwrap_or_else(|| sts::regional_endpoint(&region));
         let transport = &*self.transport;
         let mut creds = match plan.base {
             BaseSource::Static(c) => c,
             BaseSource::Process { command, profile } => {
                 process::run(&command, &profile, self.files.process_timeout())?
             }
-            BaseSource::Environment => EnvironmentProvider::with_env(env).provide_credentials()?,
+            BaseSource::Environment => {
+                EnvironmentProvider::with_env(env.clone()).provide_credentials()?
+            }
             BaseSource::Ec2InstanceMetadata => {
                 ImdsProvider::new(self.transport.clone())
-                    .with_env(env)
+                    .with_env(env.clone())
                     .provide_credentials_async()
                     .await?
             }
             BaseSource::EcsContainer => {
                 ContainerProvider::new(self.transport.clone())
-                    .with_env(env)
+                    .with_env(env.clone())
                     .provide_credentials_async()
                     .await?
             }
@@ -126,6 +140,7 @@ impl ProfileProvider {
                 token_file,
                 session_name,
             } => {
+                let (_, endpoint) = sts()?;
                 sts::assume_role_with_web_identity(
                     transport,
                     &endpoint,
@@ -136,6 +151,10 @@ impl ProfileProvider {
                 .await?
             }
         };
+        if plan.roles.is_empty() {
+            return Ok(creds);
+        }
+        let (region, endpoint) = sts()?;
         for step in &plan.roles {
             let role = RoleRequest {
                 role_arn: step.role_arn.clone(),

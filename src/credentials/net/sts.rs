@@ -405,10 +405,15 @@ const MAX_CODE: usize = 64;
 /// Assumes a role through STS `AssumeRole`, with credentials from another
 /// provider, signing the call with this crate's [`Signer`] (service `sts`).
 ///
-/// The endpoint is the regional one, `https://sts.{region}.amazonaws.com`,
-/// unless [`with_endpoint`](Self::with_endpoint) overrides it. Wrap it in an
-/// [`AsyncCachingProvider`](crate::credentials::AsyncCachingProvider): each
-/// call is a new `AssumeRole`.
+/// The endpoint is, in order: [`with_endpoint`](Self::with_endpoint); the
+/// configured endpoint of the AWS SDKs (`AWS_ENDPOINT_URL_STS`,
+/// `AWS_ENDPOINT_URL`, then the `[services]` section and `endpoint_url` of
+/// the profile `AWS_PROFILE` or `default`; none of them when
+/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` or the profile's
+/// `ignore_configured_endpoint_urls` is `true`); else the regional one,
+/// `https://sts.{region}.amazonaws.com` (`.amazonaws.com.cn` in China).
+/// Wrap it in an [`AsyncCachingProvider`](crate::credentials::AsyncCachingProvider):
+/// each call is a new `AssumeRole`.
 ///
 /// # Examples
 ///
@@ -436,6 +441,7 @@ pub struct AssumeRoleProvider {
     transport: Arc<dyn HttpTransport>,
     source: Arc<dyn ProvideCredentialsAsync>,
     region: Region,
+    env: Env,
     endpoint: Option<String>,
     role: RoleRequest,
 }
@@ -452,6 +458,7 @@ impl AssumeRoleProvider {
             transport,
             source,
             region,
+            env: Env::process(),
             endpoint: None,
             role: RoleRequest {
                 role_arn: role_arn.into(),
@@ -484,19 +491,27 @@ impl AssumeRoleProvider {
     }
 
     /// Sends to `endpoint` (such as `http://127.0.0.1:9000`) instead of the
-    /// regional endpoint.
+    /// configured or regional endpoint.
     #[must_use]
     pub fn with_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.endpoint = Some(endpoint.into());
         self
     }
 
+    /// Reads the configured endpoint settings (variables, and the profile
+    /// files they name) from `env` instead of the process environment.
+    #[must_use]
+    pub fn with_env(mut self, env: Env) -> Self {
+        self.env = env;
+        self
+    }
+
     async fn fetch(&self) -> Result<Credentials, CredentialsError> {
         let source = self.source.provide_credentials_async().await?;
-        let endpoint = self
-            .endpoint
-            .clone()
-            .unwrap_or_else(|| regional_endpoint(&self.region));
+        let endpoint = match &self.endpoint {
+            Some(e) => e.clone(),
+            None => super::endpoint::sts_endpoint_for_env(&self.env, &self.region)?,
+        };
         assume_role(
             &*self.transport,
             &endpoint,
@@ -511,6 +526,7 @@ impl AssumeRoleProvider {
 super::fetching_provider!(AssumeRoleProvider {
     role,
     region,
+    env,
     endpoint
 });
 
@@ -518,7 +534,8 @@ super::fetching_provider!(AssumeRoleProvider {
 /// Actions OIDC, ...): the token from `AWS_WEB_IDENTITY_TOKEN_FILE`, the role
 /// from `AWS_ROLE_ARN`, the session name from `AWS_ROLE_SESSION_NAME`
 /// (optional). The request is unsigned. Both required variables unset
-/// means `NotFound`. The region is the environment's, else `us-east-1`.
+/// means `NotFound`. The region is the environment's, else `us-east-1`;
+/// the endpoint is chosen as [`AssumeRoleProvider`]'s is.
 ///
 /// # Examples
 ///
@@ -554,7 +571,7 @@ impl WebIdentityProvider {
         self
     }
 
-    /// Sends to `endpoint` instead of the regional endpoint.
+    /// Sends to `endpoint` instead of the configured or regional endpoint.
     #[must_use]
     pub fn with_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.endpoint = Some(endpoint.into());
@@ -573,7 +590,9 @@ impl WebIdentityProvider {
         };
         let endpoint = match &self.endpoint {
             Some(e) => e.clone(),
-            None => regional_endpoint(&region_or_default(&self.env)?),
+            None => {
+                super::endpoint::sts_endpoint_for_env(&self.env, &region_or_default(&self.env)?)?
+            }
         };
         let session = self.env.get("AWS_ROLE_SESSION_NAME");
         assume_role_with_web_identity(

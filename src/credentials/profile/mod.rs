@@ -1,6 +1,6 @@
 //! Shared config and credentials files (`~/.aws/config`,
 //! `~/.aws/credentials`): parsing, merging, and resolving a profile to where
-//! its credentials come from.
+//! its credentials come from; the profile's region and endpoint settings.
 
 pub(crate) mod parser;
 pub(crate) mod process;
@@ -18,13 +18,16 @@ use super::env::Env;
 use super::error::CredentialsError;
 use super::provider::ProvideCredentials;
 use super::Credentials;
+use crate::core::scope::Region;
 
 const PROVIDER: &str = "profile";
 
 /// The profiles of the config file and the credentials file, merged: for the
-/// same profile and key, the credentials file wins.
+/// same profile and key, the credentials file wins. The config file's
+/// `[sso-session name]` and `[services name]` sections are kept too, for
+/// the profiles that name them.
 ///
-/// `Debug` shows profile names and keys, never values.
+/// `Debug` shows section names and keys, never values.
 ///
 /// # Examples
 ///
@@ -43,6 +46,8 @@ const PROVIDER: &str = "profile";
 #[derive(Clone, Default)]
 pub struct ProfileSet {
     profiles: BTreeMap<String, Properties>,
+    sso_sessions: BTreeMap<String, Properties>,
+    services: BTreeMap<String, Properties>,
 }
 
 impl ProfileSet {
@@ -82,8 +87,15 @@ impl ProfileSet {
         path: &Path,
         text: &str,
     ) -> Result<(), CredentialsError> {
-        for (name, properties) in parser::parse(text, path, kind)? {
-            self.profiles.entry(name).or_default().extend(properties);
+        let sections = parser::parse(text, path, kind)?;
+        for (mine, theirs) in [
+            (&mut self.profiles, sections.profiles),
+            (&mut self.sso_sessions, sections.sso_sessions),
+            (&mut self.services, sections.services),
+        ] {
+            for (name, properties) in theirs {
+                mine.entry(name).or_default().extend(properties);
+            }
         }
         Ok(())
     }
@@ -124,12 +136,64 @@ impl ProfileSet {
     /// The value of `key` (lower case) in `profile`.
     #[must_use]
     pub fn get(&self, profile: &str, key: &str) -> Option<&str> {
-        self.profiles
-            .get(profile)?
-            .get(key)
-            .map(|v| v.as_str())
-            .filter(|v| !v.is_empty())
+        lookup(&self.profiles, profile, key)
     }
+
+    /// The `region` of `profile`: `None` if the profile or its `region` is
+    /// missing.
+    ///
+    /// # Errors
+    ///
+    /// [`CredentialsError::InvalidProfile`] naming the profile and the value
+    /// when the value is not a region name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sigv4::credentials::ProfileSet;
+    ///
+    /// let set = ProfileSet::parse("[profile dev]\nregion = eu-west-1\n[profile bad]\nregion = eu west\n", "")?;
+    /// assert_eq!(set.region("dev")?.unwrap().as_str(), "eu-west-1");
+    /// assert_eq!(set.region("nowhere")?, None);
+    /// assert!(set.region("bad").unwrap_err().to_string().contains("\"bad\""));
+    /// # Ok::<(), sigv4::credentials::CredentialsError>(())
+    /// ```
+    pub fn region(&self, profile: &str) -> Result<Option<Region>, CredentialsError> {
+        let Some(value) = self.get(profile, "region") else {
+            return Ok(None);
+        };
+        Region::new(value.trim())
+            .map(Some)
+            .map_err(|e| CredentialsError::InvalidProfile {
+                profile: profile.to_owned(),
+                reason: format!("its region is unusable: {e}"),
+            })
+    }
+
+    /// `setting` of `service` in the `[services name]` section that
+    /// `profile` names with `services = name`: the `sub_key` line nested
+    /// under `service =`. A missing section counts as unset, as in the AWS
+    /// SDKs.
+    #[cfg_attr(not(feature = "credentials-http"), allow(dead_code))]
+    pub(crate) fn service_setting(
+        &self,
+        profile: &str,
+        service: &str,
+        sub_key: &str,
+    ) -> Option<&str> {
+        let section = self.get(profile, "services")?.trim();
+        let nested = lookup(&self.services, section, service)?;
+        parser::sub_property(nested, sub_key)
+    }
+}
+
+/// The non-blank value of `key` in section `name` of `table`.
+fn lookup<'a>(table: &'a BTreeMap<String, Properties>, name: &str, key: &str) -> Option<&'a str> {
+    table
+        .get(name)?
+        .get(key)
+        .map(|v| v.as_str())
+        .filter(|v| !v.is_empty())
 }
 
 impl fmt::Debug for ProfileSet {
@@ -138,8 +202,66 @@ impl fmt::Debug for ProfileSet {
         for (name, props) in &self.profiles {
             m.entry(name, &props.keys().collect::<Vec<_>>());
         }
+        for (kind, table) in [
+            ("sso-session", &self.sso_sessions),
+            ("services", &self.services),
+        ] {
+            for (name, props) in table {
+                m.entry(&format!("{kind} {name}"), &props.keys().collect::<Vec<_>>());
+            }
+        }
         m.finish()
     }
+}
+
+/// The profile to use: `profile` if given, else `AWS_PROFILE`, else
+/// `default`.
+pub(crate) fn selected_profile(env: &Env, profile: Option<&str>) -> String {
+    profile
+        .map(str::to_owned)
+        .or_else(|| env.get("AWS_PROFILE").map(|p| p.trim().to_owned()))
+        .unwrap_or_else(|| "default".to_owned())
+}
+
+/// The `region` of a profile of the shared files: `profile` if given, else
+/// `AWS_PROFILE`, else `default`; the files are found and read as
+/// [`ProfileSet::load`] does. Missing files, a missing profile or a profile
+/// without `region` give `Ok(None)`.
+///
+/// Environment variables (`AWS_REGION`, ...) are not consulted: see
+/// [`Env::region`] for those, which the AWS SDKs check first.
+///
+/// # Errors
+///
+/// [`CredentialsError::Io`] or [`CredentialsError::InvalidProfileFile`] as
+/// for [`ProfileSet::load`]; [`CredentialsError::InvalidProfile`] if the
+/// region is not a region name.
+///
+/// # Examples
+///
+/// ```
+/// use sigv4::credentials::{profile_region, Env};
+///
+/// let dir = std::env::temp_dir().join(format!("sigv4-doc-region-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let config = dir.join("config");
+/// std::fs::write(&config, "[default]\nregion = us-east-1\n[profile eu]\nregion = eu-west-1\n")?;
+/// let env = Env::from_pairs([
+///     ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+///     ("AWS_SHARED_CREDENTIALS_FILE", dir.join("none").to_str().unwrap()),
+///     ("AWS_PROFILE", "eu"),
+/// ]);
+/// assert_eq!(profile_region(&env, None)?.unwrap().as_str(), "eu-west-1");
+/// assert_eq!(profile_region(&env, Some("default"))?.unwrap().as_str(), "us-east-1");
+/// assert_eq!(profile_region(&env, Some("elsewhere"))?, None);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn profile_region(
+    env: &Env,
+    profile: Option<&str>,
+) -> Result<Option<Region>, CredentialsError> {
+    ProfileSet::load(env)?.region(&selected_profile(env, profile))
 }
 
 /// The config file's path: `AWS_CONFIG_FILE`, else `~/.aws/config`.
@@ -221,8 +343,6 @@ pub(crate) struct RoleStep {
 pub(crate) struct Plan {
     pub(crate) base: BaseSource,
     pub(crate) roles: Vec<RoleStep>,
-    /// The `region` of the profile asked for.
-    pub(crate) region: Option<String>,
 }
 
 impl Plan {
@@ -403,11 +523,7 @@ pub(crate) fn resolve(set: &ProfileSet, start: &str) -> Result<Plan, Credentials
         }
     };
     roles.reverse();
-    Ok(Plan {
-        base,
-        roles,
-        region: set.get(start, "region").map(str::to_owned),
-    })
+    Ok(Plan { base, roles })
 }
 
 /// Credentials from a profile of the shared files: static keys or a
@@ -500,10 +616,7 @@ impl ProfileProvider {
     /// The profile used: the one given, else `AWS_PROFILE`, else `default`.
     #[must_use]
     pub fn profile_name(&self) -> String {
-        self.profile
-            .clone()
-            .or_else(|| self.env.get("AWS_PROFILE").map(|p| p.trim().to_owned()))
-            .unwrap_or_else(|| "default".to_owned())
+        selected_profile(&self.env, self.profile.as_deref())
     }
 
     /// The environment it reads.
@@ -514,8 +627,14 @@ impl ProfileProvider {
 
     /// Loads the files and resolves the profile.
     pub(crate) fn plan(&self) -> Result<Plan, CredentialsError> {
+        self.load().map(|(_, plan)| plan)
+    }
+
+    /// Loads the files and resolves the profile, keeping the files.
+    pub(crate) fn load(&self) -> Result<(ProfileSet, Plan), CredentialsError> {
         let set = ProfileSet::load(&self.env)?;
-        resolve(&set, &self.profile_name())
+        let plan = resolve(&set, &self.profile_name())?;
+        Ok((set, plan))
     }
 }
 
