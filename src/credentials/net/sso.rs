@@ -157,6 +157,13 @@ fn read_token(path: &Path, source: &SsoSource) -> Result<CachedToken, Credential
     })
 }
 
+/// A cache file described with `Debug` (which redacts the tokens), for the
+/// fuzz target.
+#[cfg(feature = "tools")]
+pub(crate) fn describe_cached_token(bytes: &[u8]) -> Result<String, String> {
+    parse_token(bytes).map(|t| format!("{t:?}"))
+}
+
 fn parse_token(bytes: &[u8]) -> Result<CachedToken, String> {
     let o = json::parse_object(bytes)?;
     let secret = |key: &str| -> Result<Option<Zeroizing<String>>, String> {
