@@ -686,14 +686,29 @@ fn json_value_spans(text: &[u8], keys: &[&[u8]]) -> Vec<Range<usize>> {
 }
 
 /// The JSON documents that carry credentials: `credential_process` output,
-/// the EC2 instance metadata answer, a container endpoint's answer (first
-/// byte: which one, and the HTTP status). No panic; credentials returned
-/// are well formed; errors and `Debug` never depend on the secret or the
-/// token.
+/// the EC2 instance metadata answer, a container endpoint's answer, the SSO
+/// portal's answer (first byte: which one, and the HTTP status), and a
+/// token file of the SSO cache (first byte `0x40`). No panic; credentials
+/// returned are well formed; errors and `Debug` never depend on the secret
+/// or the tokens.
 pub fn credentials_json(data: &[u8]) {
     let Some((&flags, body)) = data.split_first() else {
         return;
     };
+    #[cfg(feature = "credentials-http")]
+    if flags & 0x40 != 0 {
+        let spans = json_value_spans(
+            body,
+            &[b"\"accessToken\"", b"\"refreshToken\"", b"\"clientSecret\""],
+        );
+        let result = sigv4::tools::fuzz::sso_cached_token(body);
+        assert_eq!(
+            result,
+            sigv4::tools::fuzz::sso_cached_token(&rotated(body, &spans)),
+            "SSO token cache: an error or Debug shows a token"
+        );
+        return;
+    }
     let status = if flags & 4 == 0 {
         200
     } else {
@@ -703,6 +718,10 @@ pub fn credentials_json(data: &[u8]) {
     #[cfg(not(feature = "credentials-http"))]
     let _ = status;
     let parse = |body: &[u8]| -> Result<Credentials, CredentialsError> {
+        #[cfg(feature = "credentials-http")]
+        if flags & 0x80 != 0 {
+            return sigv4::tools::fuzz::sso_portal(status, body);
+        }
         match flags % 3 {
             #[cfg(feature = "credentials-http")]
             1 => sigv4::tools::fuzz::imds(status, body),
@@ -717,7 +736,13 @@ pub fn credentials_json(data: &[u8]) {
     }
     let spans = json_value_spans(
         body,
-        &[b"\"SecretAccessKey\"", b"\"SessionToken\"", b"\"Token\""],
+        &[
+            b"\"SecretAccessKey\"",
+            b"\"SessionToken\"",
+            b"\"Token\"",
+            b"\"secretAccessKey\"",
+            b"\"sessionToken\"",
+        ],
     );
     if !spans.is_empty() {
         same_but_secrets("credentials JSON", &result, &parse(&rotated(body, &spans)));

@@ -64,6 +64,14 @@ pub enum CredentialsError {
         /// What the operating system said.
         reason: String,
     },
+    /// A file the provider keeps up to date (the SSO token cache) could not
+    /// be written.
+    WriteFailed {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        reason: String,
+    },
     /// A `credential_process` command could not be run or failed.
     ProcessFailed {
         /// The profile that named the command.
@@ -124,6 +132,31 @@ pub enum CredentialsError {
         /// The STS error code, such as `AccessDenied`.
         code: String,
         /// The STS error message.
+        message: String,
+    },
+    /// No usable AWS IAM Identity Center (SSO) access token is cached for a
+    /// profile: none was found, it expired and could not be refreshed, or
+    /// the SSO portal refused it. Signing in again fixes it.
+    SsoLoginRequired {
+        /// The profile whose SSO settings were used.
+        profile: String,
+        /// What was wrong with the cached token (never the token itself).
+        reason: String,
+        /// The command that signs in again: `aws sso login --sso-session
+        /// NAME` or `aws sso login --profile NAME`.
+        login_command: String,
+    },
+    /// AWS IAM Identity Center (the SSO portal or SSO OIDC) refused a call,
+    /// with its error code and message.
+    Sso {
+        /// The service and call: `sso GetRoleCredentials` or `sso-oidc
+        /// CreateToken`.
+        operation: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// The error code, such as `ForbiddenException` or `invalid_grant`.
+        code: String,
+        /// The error message.
         message: String,
     },
     /// Another library's provider failed (see the `aws-sdk-adapter` feature).
@@ -213,6 +246,9 @@ impl fmt::Display for CredentialsError {
             }
             Self::InvalidConfig { name, reason } => write!(f, "invalid {name}: {reason}"),
             Self::Io { path, reason } => write!(f, "cannot read {}: {reason}", path.display()),
+            Self::WriteFailed { path, reason } => {
+                write!(f, "cannot write {}: {reason}", path.display())
+            }
             Self::ProcessFailed { profile, reason } => write!(
                 f,
                 "credential_process of profile {profile:?} failed: {reason}"
@@ -257,6 +293,23 @@ impl fmt::Display for CredentialsError {
             } => write!(
                 f,
                 "sts {action} failed with http status {status}: {code}: {message}"
+            ),
+            Self::SsoLoginRequired {
+                profile,
+                reason,
+                login_command,
+            } => write!(
+                f,
+                "profile {profile:?} needs a new AWS IAM Identity Center (SSO) sign-in: {reason}; run `{login_command}`"
+            ),
+            Self::Sso {
+                operation,
+                status,
+                code,
+                message,
+            } => write!(
+                f,
+                "{operation} failed with http status {status}: {code}: {message}"
             ),
             Self::External { provider, reason } => write!(f, "{provider} failed: {reason}"),
             Self::Unsupported { provider, reason } => {

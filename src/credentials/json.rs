@@ -1,10 +1,12 @@
-//! A small, strict reader for the flat JSON objects that carry credentials
-//! (`credential_process` output, instance metadata, container endpoints).
+//! A small, strict reader for the JSON objects that carry credentials
+//! (`credential_process` output, instance metadata, container endpoints,
+//! the SSO portal and token cache), and a writer for the SSO token cache.
 //!
-//! Only the top-level object's string, number, boolean and null members are
-//! kept; nested arrays and objects are checked and skipped. It never panics
-//! and bounds its nesting depth. Errors give a byte offset, never the text
-//! (which holds secrets).
+//! Objects are kept with their string, number, boolean, null and object
+//! members; arrays are checked and skipped. It never panics and bounds its
+//! nesting depth. Errors give a byte offset, never the text (which holds
+//! secrets). Strings are read into and written from zeroized buffers,
+//! which is why this is not `serde_json`.
 
 use zeroize::Zeroizing;
 
@@ -16,12 +18,13 @@ pub(crate) enum Value {
     Number(String),
     Bool(bool),
     Null,
-    /// An array or object, skipped.
+    Object(Object),
+    /// An array, skipped.
     Nested,
 }
 
-/// The members of a top-level JSON object, in order.
-#[derive(Debug, Default)]
+/// The members of a JSON object, in order.
+#[derive(Debug, Default, Clone, PartialEq)]
 pub(crate) struct Object(Vec<(String, Value)>);
 
 impl Object {
@@ -39,6 +42,91 @@ impl Object {
             Some(_) => Err(format!("{key} is not a string")),
         }
     }
+
+    /// The object value of `key`, as [`string`](Self::string) does it.
+    #[cfg_attr(not(feature = "credentials-http"), allow(dead_code))] // the SSO provider's
+    pub(crate) fn object(&self, key: &str) -> Result<Option<&Object>, String> {
+        match self.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(o)) => Ok(Some(o)),
+            Some(_) => Err(format!("{key} is not an object")),
+        }
+    }
+
+    /// The value of `key` as a whole number from 0 to `u64::MAX`, as
+    /// [`string`](Self::string) does it.
+    #[cfg_attr(not(feature = "credentials-http"), allow(dead_code))] // the SSO provider's
+    pub(crate) fn unsigned(&self, key: &str) -> Result<Option<u64>, String> {
+        match self.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => n
+                .parse::<u64>()
+                .map(Some)
+                .map_err(|_| format!("{key} is not a whole number from 0 to 2^64-1")),
+            Some(_) => Err(format!("{key} is not a number")),
+        }
+    }
+}
+
+/// Writes a JSON object of string members, in order, into one buffer sized
+/// up front (so no copy of a secret is left behind by a reallocation).
+#[cfg_attr(not(feature = "credentials-http"), allow(dead_code))] // the SSO provider's
+pub(crate) fn write_object(members: &[(&str, &str)]) -> Zeroizing<String> {
+    let escaped_len = |s: &str| -> usize {
+        s.chars()
+            .map(|c| match c {
+                '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+                '\0'..='\u{1f}' => 6,
+                c => c.len_utf8(),
+            })
+            .sum::<usize>()
+            + 2
+    };
+    // Braces, a colon a member, a comma between members.
+    let len = 2
+        + members.len().saturating_sub(1)
+        + members
+            .iter()
+            .map(|(k, v)| escaped_len(k) + escaped_len(v) + 1)
+            .sum::<usize>();
+    let mut out = Zeroizing::new(String::with_capacity(len));
+    out.push('{');
+    for (i, (k, v)) in members.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_string(&mut out, k);
+        out.push(':');
+        write_string(&mut out, v);
+    }
+    out.push('}');
+    debug_assert_eq!(out.len(), len, "the buffer was sized for the whole object");
+    out
+}
+
+#[cfg_attr(not(feature = "credentials-http"), allow(dead_code))] // the SSO provider's
+fn write_string(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\0'..='\u{1f}' => {
+                let b = c as u8;
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xf)]));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// Builds credentials from the usual members: `AccessKeyId`,
@@ -117,7 +205,7 @@ impl Parser<'_> {
         }
     }
 
-    /// At `{`: the members, with values kept only at depth 0.
+    /// At `{`: the members.
     fn object(&mut self, depth: usize) -> Result<Vec<(String, Value)>, String> {
         if depth >= MAX_DEPTH {
             return Err(self.err("JSON nested too deeply"));
@@ -137,9 +225,7 @@ impl Parser<'_> {
             let key = self.string()?;
             self.expect(b':')?;
             let value = self.value(depth)?;
-            if depth == 0 {
-                members.push((key.to_string(), value));
-            }
+            members.push((key.to_string(), value));
             self.ws();
             match self.peek() {
                 Some(b',') => self.i += 1,
@@ -180,10 +266,7 @@ impl Parser<'_> {
         self.ws();
         match self.peek() {
             Some(b'"') => Ok(Value::String(self.string()?)),
-            Some(b'{') => {
-                self.object(depth + 1)?;
-                Ok(Value::Nested)
-            }
+            Some(b'{') => Ok(Value::Object(Object(self.object(depth + 1)?))),
             Some(b'[') => {
                 self.array(depth + 1)?;
                 Ok(Value::Nested)
@@ -325,17 +408,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_flat_members_and_skips_nested() {
+    fn reads_members_and_objects_and_skips_arrays() {
         let o = parse_object(
             br#" {"Version": 1, "A": "x\"y\u00e9\ud83d\ude00", "N": null, "B": true,
-                 "Nested": {"a": [1, 2.5e3, {"b": []}]}, "A2": "z"} "#,
+                 "Nested": {"a": [1, 2.5e3, {"b": []}], "s": "t"}, "A2": "z"} "#,
         )
         .unwrap();
         assert_eq!(o.get("Version"), Some(&Value::Number("1".into())));
+        assert_eq!(o.unsigned("Version").unwrap(), Some(1));
         assert_eq!(o.string("A").unwrap(), Some("x\"y\u{e9}\u{1F600}"));
         assert_eq!(o.string("N").unwrap(), None);
-        assert_eq!(o.get("Nested"), Some(&Value::Nested));
+        let nested = o.object("Nested").unwrap().unwrap();
+        assert_eq!(nested.get("a"), Some(&Value::Nested));
+        assert_eq!(nested.string("s").unwrap(), Some("t"));
         assert!(o.string("B").is_err());
+        assert!(o.object("A").is_err());
+        assert!(o.unsigned("A").is_err());
+        for bad in ["-1", "1.5", "1e3", "18446744073709551616"] {
+            let o = parse_object(format!("{{\"n\": {bad}}}").as_bytes()).unwrap();
+            assert!(o.unsigned("n").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn written_objects_read_back_and_match_serde_json() {
+        let awkward = "q\"b\\s/\n\r\t\u{8}\u{c}\u{0}\u{1f}\u{7f}é😀\u{2028}";
+        // In serde_json's (sorted) order, to compare the texts.
+        let members = [("", ""), ("accessToken", awkward), ("k\"", "v")];
+        let text = write_object(&members);
+        assert_eq!(text.capacity(), text.len(), "sized exactly");
+        let back = parse_object(text.as_bytes()).unwrap();
+        assert_eq!(back.string("accessToken").unwrap(), Some(awkward));
+        assert_eq!(back.string("k\"").unwrap(), Some("v"));
+        let theirs: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(theirs["accessToken"], awkward);
+        let mut expected = serde_json::Map::new();
+        for (k, v) in members {
+            expected.insert(k.to_owned(), serde_json::Value::from(v));
+        }
+        assert_eq!(text.as_str(), serde_json::to_string(&expected).unwrap());
+        assert_eq!(write_object(&[]).as_str(), "{}");
     }
 
     #[test]

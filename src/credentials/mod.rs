@@ -10,7 +10,7 @@
 //! | [`Credentials`] itself | static keys | |
 //! | [`EnvironmentProvider`] | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_CREDENTIAL_EXPIRATION` | |
 //! | [`ProfileProvider`] | `~/.aws/credentials` and `~/.aws/config`: static keys, `credential_process` | |
-//! | `net::ProfileProvider` | the same, plus `role_arn` through STS (from a `source_profile`, a `credential_source` or a `web_identity_token_file`) | `credentials-http` |
+//! | `net::ProfileProvider` | the same, plus `role_arn` through STS (from a `source_profile`, a `credential_source` or a `web_identity_token_file`) and AWS IAM Identity Center (`sso_session` or legacy `sso_start_url`: the token `aws sso login` cached in `~/.aws/sso/cache`, refreshed through SSO OIDC) | `credentials-http` |
 //! | `net::WebIdentityProvider` | `AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ROLE_ARN` | `credentials-http` |
 //! | `net::ContainerProvider` | ECS (`AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`), EKS Pod Identity (`AWS_CONTAINER_CREDENTIALS_FULL_URI` and `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`, read at each fetch), Lambda endpoints | `credentials-http` |
 //! | `net::ImdsProvider` | EC2 instance metadata (`IMDSv2`) | `credentials-http` |

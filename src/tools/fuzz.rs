@@ -91,3 +91,26 @@ pub fn sts(status: u16, body: &[u8], web_identity: bool) -> Result<Credentials, 
     };
     sts::parse_answer(status, body, action)
 }
+
+/// The SSO portal's answer to `GetRoleCredentials`: credentials on 2xx,
+/// the typed error otherwise.
+///
+/// # Errors
+///
+/// As the SSO provider answers for this status and body (before it turns
+/// a refused token into `SsoLoginRequired`).
+#[cfg(feature = "credentials-http")]
+pub fn sso_portal(status: u16, body: &[u8]) -> Result<Credentials, CredentialsError> {
+    crate::credentials::net::sso::portal_answer(status, &http::HeaderMap::new(), body)
+}
+
+/// A token file of the SSO cache (`~/.aws/sso/cache/*.json`), described
+/// with `Debug`, which redacts the tokens and the client secret.
+///
+/// # Errors
+///
+/// Why the SSO provider would not use the file.
+#[cfg(feature = "credentials-http")]
+pub fn sso_cached_token(text: &[u8]) -> Result<String, String> {
+    crate::credentials::net::sso::describe_cached_token(text)
+}

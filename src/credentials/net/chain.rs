@@ -14,7 +14,8 @@ use crate::credentials::provider::{
 };
 
 /// The AWS SDKs' default chain: environment variables, the shared profile
-/// files, web identity, container credentials, then EC2 instance metadata.
+/// files (with SSO and roles, as [`ProfileProvider`] follows them), web
+/// identity, container credentials, then EC2 instance metadata.
 /// The first to find credentials wins; a hard error stops the chain.
 ///
 /// It does not cache: use [`cached`](Self::cached).
@@ -35,6 +36,8 @@ pub struct DefaultChain {
     env: Env,
     profile: Option<String>,
     sts_endpoint: Option<String>,
+    sso_portal_endpoint: Option<String>,
+    sso_oidc_endpoint: Option<String>,
     imds_endpoint: Option<String>,
     chain: AsyncChainProvider,
 }
@@ -47,6 +50,8 @@ impl DefaultChain {
             env: Env::process(),
             profile: None,
             sts_endpoint: None,
+            sso_portal_endpoint: None,
+            sso_oidc_endpoint: None,
             imds_endpoint: None,
             chain: AsyncChainProvider::new(),
         };
@@ -79,6 +84,24 @@ impl DefaultChain {
         self
     }
 
+    /// Sends the SSO portal calls of SSO profiles to `endpoint` (see
+    /// [`ProfileProvider::with_sso_portal_endpoint`]).
+    #[must_use]
+    pub fn with_sso_portal_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.sso_portal_endpoint = Some(endpoint.into());
+        self.rebuild();
+        self
+    }
+
+    /// Sends the SSO OIDC calls of SSO profiles to `endpoint` (see
+    /// [`ProfileProvider::with_sso_oidc_endpoint`]).
+    #[must_use]
+    pub fn with_sso_oidc_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.sso_oidc_endpoint = Some(endpoint.into());
+        self.rebuild();
+        self
+    }
+
     /// Sends instance metadata calls to `endpoint`.
     #[must_use]
     pub fn with_imds_endpoint(mut self, endpoint: impl Into<String>) -> Self {
@@ -98,6 +121,12 @@ impl DefaultChain {
         let mut profile = ProfileProvider::new(t.clone()).with_env(self.env.clone());
         if let Some(p) = &self.profile {
             profile = profile.with_profile(p.clone());
+        }
+        if let Some(e) = &self.sso_portal_endpoint {
+            profile = profile.with_sso_portal_endpoint(e.clone());
+        }
+        if let Some(e) = &self.sso_oidc_endpoint {
+            profile = profile.with_sso_oidc_endpoint(e.clone());
         }
         let mut web = WebIdentityProvider::new(t.clone()).with_env(self.env.clone());
         if let Some(e) = &self.sts_endpoint {

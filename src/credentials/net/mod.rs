@@ -1,7 +1,7 @@
 //! Network credentials providers (feature `credentials-http`): EC2 instance
 //! metadata, container endpoints, STS `AssumeRole` and
-//! `AssumeRoleWithWebIdentity`, profiles that assume roles, and the default
-//! chain.
+//! `AssumeRoleWithWebIdentity`, profiles that assume roles or sign in
+//! through AWS IAM Identity Center (SSO), and the default chain.
 //!
 //! They send HTTP through an [`HttpTransport`] you inject, so this module
 //! brings no runtime and no TLS of its own. The `credentials-hyper` feature
@@ -37,6 +37,7 @@ mod endpoint;
 mod hyper_transport;
 pub(crate) mod imds;
 mod profile;
+pub(crate) mod sso;
 pub(crate) mod sts;
 mod transport;
 

@@ -1,5 +1,6 @@
 //! Profiles that need the network: `role_arn` (through STS), with
-//! `source_profile`, `credential_source` or `web_identity_token_file`.
+//! `source_profile`, `credential_source` or `web_identity_token_file`, and
+//! AWS IAM Identity Center (`sso_*`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,8 +8,10 @@ use std::time::Duration;
 use super::container::ContainerProvider;
 use super::endpoint;
 use super::imds::ImdsProvider;
+use super::sso::{self, SsoOptions};
 use super::sts::{self, RoleRequest};
 use super::transport::HttpTransport;
+use crate::clock::Clock;
 use crate::core::scope::Region;
 use crate::credentials::env::{Env, EnvironmentProvider};
 use crate::credentials::error::CredentialsError;
@@ -17,10 +20,24 @@ use crate::credentials::provider::{ProvideCredentials, ProvideCredentialsAsync};
 use crate::credentials::Credentials;
 
 /// Credentials from a profile of the shared files, following everything the
-/// profile says: static keys, `credential_process`, and `role_arn` assumed
-/// through STS from a `source_profile` (chains followed, loops rejected), a
+/// profile says: static keys, `credential_process`, AWS IAM Identity Center
+/// (SSO), and `role_arn` assumed through STS from a `source_profile` (chains
+/// followed, loops rejected; the source may be an SSO profile), a
 /// `credential_source` (`Environment`, `Ec2InstanceMetadata`,
 /// `EcsContainer`) or a `web_identity_token_file`.
+///
+/// # SSO
+///
+/// Either form the AWS CLI writes: `sso_session = NAME` with an
+/// `[sso-session NAME]` section holding `sso_start_url` and `sso_region`,
+/// or the legacy `sso_start_url` and `sso_region` in the profile; with
+/// `sso_account_id` and `sso_role_name` in the profile. The access token is
+/// the one `aws sso login` cached in `~/.aws/sso/cache`; an `sso_session`
+/// token that expires within five minutes is refreshed through SSO OIDC and
+/// written back to the cache, as the AWS CLI and SDKs do (legacy tokens are
+/// not refreshable). Without a usable token the answer is
+/// [`CredentialsError::SsoLoginRequired`], which names the `aws sso login`
+/// command to run.
 ///
 /// # STS
 ///
@@ -53,6 +70,7 @@ pub struct ProfileProvider {
     /// provider's settings, which resolves the profile.
     files: SyncProfileProvider,
     sts_endpoint: Option<String>,
+    sso: SsoOptions,
 }
 
 impl ProfileProvider {
@@ -62,6 +80,7 @@ impl ProfileProvider {
             transport,
             files: SyncProfileProvider::with_env(Env::process()),
             sts_endpoint: None,
+            sso: SsoOptions::default(),
         }
     }
 
@@ -95,6 +114,30 @@ impl ProfileProvider {
     #[must_use]
     pub fn with_sts_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.sts_endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Sends SSO portal calls (`GetRoleCredentials`) to `endpoint` instead
+    /// of `https://portal.sso.{sso_region}.amazonaws.com`.
+    #[must_use]
+    pub fn with_sso_portal_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.sso.portal_endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Sends SSO OIDC calls (`CreateToken`, which refreshes a cached token)
+    /// to `endpoint` instead of `https://oidc.{sso_region}.amazonaws.com`.
+    #[must_use]
+    pub fn with_sso_oidc_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.sso.oidc_endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Reads the time from `clock` (default: the system clock) to decide
+    /// whether a cached SSO token has expired or is due for a refresh.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.sso.clock = clock;
         self
     }
 
@@ -150,6 +193,9 @@ impl ProfileProvider {
                 )
                 .await?
             }
+            BaseSource::Sso(source) => {
+                sso::role_credentials(transport, &env, &source, &self.sso).await?
+            }
         };
         if plan.roles.is_empty() {
             return Ok(creds);
@@ -179,5 +225,6 @@ impl ProfileProvider {
 
 super::fetching_provider!(ProfileProvider {
     files,
-    sts_endpoint
+    sts_endpoint,
+    sso
 });

@@ -25,7 +25,7 @@ pub(crate) const ASSUME_ROLE: &str = "AssumeRole";
 pub(crate) const WEB_IDENTITY: &str = "AssumeRoleWithWebIdentity";
 
 /// Form encoding: everything but `A-Z a-z 0-9 - _ . ~` is escaped.
-const FORM: &AsciiSet = &NON_ALPHANUMERIC
+pub(crate) const FORM: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
     .remove(b'.')
@@ -34,13 +34,19 @@ const FORM: &AsciiSet = &NON_ALPHANUMERIC
 /// The regional STS endpoint: `https://sts.{region}.amazonaws.com`
 /// (`.amazonaws.com.cn` in China).
 pub(crate) fn regional_endpoint(region: &Region) -> String {
+    service_endpoint("sts", region)
+}
+
+/// `https://{host_prefix}.{region}.amazonaws.com`, `.amazonaws.com.cn` in
+/// China.
+pub(crate) fn service_endpoint(host_prefix: &str, region: &Region) -> String {
     let r = region.as_str();
     let suffix = if r.starts_with("cn-") {
         "amazonaws.com.cn"
     } else {
         "amazonaws.com"
     };
-    format!("https://sts.{r}.{suffix}")
+    format!("https://{host_prefix}.{r}.{suffix}")
 }
 
 /// A session name when none is configured: `sigv4-rust-<unix seconds>`.
@@ -387,7 +393,7 @@ pub(crate) fn parse_error(body: &[u8], status: u16, action: &'static str) -> Cre
 
 /// STS error codes are identifiers (`AccessDenied`, `ExpiredTokenException`);
 /// anything else is not repeated, whatever the document says.
-fn error_code(code: &str) -> String {
+pub(crate) fn error_code(code: &str) -> String {
     let code = code.trim();
     let plain = code
         .bytes()

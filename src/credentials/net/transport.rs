@@ -188,6 +188,7 @@ impl ResponseLimit {
 /// A response, read.
 pub(crate) struct Answer {
     pub(crate) status: u16,
+    pub(crate) headers: http::HeaderMap,
     pub(crate) body: Vec<u8>,
 }
 
@@ -203,9 +204,11 @@ pub(crate) async fn send(
     if response.body().len() > limit {
         return Err(TransportError::ResponseTooLarge { limit });
     }
+    let (parts, body) = response.into_parts();
     Ok(Answer {
-        status: response.status().as_u16(),
-        body: response.into_body(),
+        status: parts.status.as_u16(),
+        headers: parts.headers,
+        body,
     })
 }
 

@@ -170,6 +170,16 @@ impl ProfileSet {
             })
     }
 
+    /// The value of `key` in the `[sso-session name]` section.
+    pub(crate) fn sso_session(&self, name: &str, key: &str) -> Option<&str> {
+        lookup(&self.sso_sessions, name, key)
+    }
+
+    /// Whether an `[sso-session name]` section exists.
+    pub(crate) fn has_sso_session(&self, name: &str) -> bool {
+        self.sso_sessions.contains_key(name)
+    }
+
     /// `setting` of `service` in the `[services name]` section that
     /// `profile` names with `services = name`: the `sub_key` line nested
     /// under `service =`. A missing section counts as unset, as in the AWS
@@ -324,6 +334,43 @@ pub(crate) enum BaseSource {
         token_file: PathBuf,
         session_name: Option<String>,
     },
+    Sso(SsoSource),
+}
+
+/// An AWS IAM Identity Center (SSO) profile, resolved: which cached token
+/// to use, and which account and role to ask the SSO portal for.
+#[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "credentials-http"), allow(dead_code))]
+pub(crate) struct SsoSource {
+    /// The profile that holds the `sso_*` settings.
+    pub(crate) profile: String,
+    /// `sso_session`; `None` in the legacy form (`sso_start_url` in the
+    /// profile), whose token is cached under the start URL and is never
+    /// refreshed.
+    pub(crate) session: Option<String>,
+    pub(crate) start_url: String,
+    /// `sso_region`: where the portal and SSO OIDC are.
+    pub(crate) region: Region,
+    pub(crate) account_id: String,
+    pub(crate) role_name: String,
+}
+
+impl SsoSource {
+    /// What the AWS CLI caches the token under: the session name, else
+    /// the start URL.
+    #[cfg_attr(not(feature = "credentials-http"), allow(dead_code))]
+    pub(crate) fn cache_key(&self) -> &str {
+        self.session.as_deref().unwrap_or(&self.start_url)
+    }
+
+    /// The command that signs in for this profile.
+    #[cfg_attr(not(feature = "credentials-http"), allow(dead_code))]
+    pub(crate) fn login_command(&self) -> String {
+        match &self.session {
+            Some(session) => format!("aws sso login --sso-session {session}"),
+            None => format!("aws sso login --profile {}", self.profile),
+        }
+    }
 }
 
 /// One role to assume with the credentials obtained so far.
@@ -389,6 +436,98 @@ fn static_keys(set: &ProfileSet, name: &str) -> Result<Option<Credentials>, Cred
     Ok(Some(creds))
 }
 
+const SSO_KEYS: [&str; 5] = [
+    "sso_session",
+    "sso_start_url",
+    "sso_region",
+    "sso_account_id",
+    "sso_role_name",
+];
+
+/// The SSO settings of profile `name`, if it has any: either `sso_session`
+/// naming an `[sso-session]` section (which holds `sso_start_url` and
+/// `sso_region`), or the legacy `sso_start_url` and `sso_region` in the
+/// profile; `sso_account_id` and `sso_role_name` in the profile in both.
+fn sso_source(set: &ProfileSet, name: &str) -> Result<Option<SsoSource>, CredentialsError> {
+    let get = |key: &str| set.get(name, key).map(str::trim);
+    if SSO_KEYS.iter().all(|k| get(k).is_none()) {
+        return Ok(None);
+    }
+    let invalid = |reason: String| CredentialsError::InvalidProfile {
+        profile: name.to_owned(),
+        reason,
+    };
+    let (start_url, region, region_from, session) = if let Some(session) = get("sso_session") {
+        if !set.has_sso_session(session) {
+            return Err(invalid(format!(
+                "sso_session {session:?} names no [sso-session {session}] section in the config file"
+            )));
+        }
+        let mut values = Vec::new();
+        for key in ["sso_start_url", "sso_region"] {
+            let Some(value) = set.sso_session(session, key).map(str::trim) else {
+                return Err(invalid(format!(
+                    "its [sso-session {session}] section has no {key}"
+                )));
+            };
+            // As in the AWS CLI: the profile may repeat a value, not change it.
+            if get(key).is_some_and(|mine| mine != value) {
+                return Err(invalid(format!(
+                    "its {key} differs from the one in [sso-session {session}]"
+                )));
+            }
+            values.push(value);
+        }
+        (
+            values[0],
+            values[1],
+            format!("[sso-session {session}]"),
+            Some(session.to_owned()),
+        )
+    } else {
+        match (get("sso_start_url"), get("sso_region")) {
+            (Some(url), Some(region)) => (url, region, "the profile".to_owned(), None),
+            (None, _) => {
+                return Err(invalid(
+                    "it has sso_* settings but neither sso_session nor sso_start_url".to_owned(),
+                ))
+            }
+            (Some(_), None) => {
+                return Err(invalid("it has sso_start_url but no sso_region".to_owned()))
+            }
+        }
+    };
+    let (account_id, role_name) = match (get("sso_account_id"), get("sso_role_name")) {
+        (Some(account), Some(role)) => (account.to_owned(), role.to_owned()),
+        (None, None) => {
+            return Err(invalid(
+                "it signs in to AWS IAM Identity Center but has no sso_account_id and sso_role_name, which AWS credentials need"
+                    .to_owned(),
+            ))
+        }
+        (Some(_), None) => {
+            return Err(invalid(
+                "sso_account_id is set but sso_role_name is not".to_owned(),
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(invalid(
+                "sso_role_name is set but sso_account_id is not".to_owned(),
+            ))
+        }
+    };
+    let region = Region::new(region)
+        .map_err(|e| invalid(format!("the sso_region of {region_from} is unusable: {e}")))?;
+    Ok(Some(SsoSource {
+        profile: name.to_owned(),
+        session,
+        start_url: start_url.to_owned(),
+        region,
+        account_id,
+        role_name,
+    }))
+}
+
 /// Follows `start` through `source_profile` links to its base source.
 #[allow(clippy::too_many_lines)] // one loop over the chain, one arm per source kind
 pub(crate) fn resolve(set: &ProfileSet, start: &str) -> Result<Plan, CredentialsError> {
@@ -423,6 +562,10 @@ pub(crate) fn resolve(set: &ProfileSet, start: &str) -> Result<Plan, Credentials
         }
         let get = |key: &str| set.get(&name, key).map(str::to_owned);
         let Some(role_arn) = get("role_arn") else {
+            // SSO before the rest, as in the AWS SDKs.
+            if let Some(sso) = sso_source(set, &name)? {
+                break BaseSource::Sso(sso);
+            }
             if let Some(command) = get("credential_process") {
                 break BaseSource::Process {
                     command,
@@ -432,11 +575,7 @@ pub(crate) fn resolve(set: &ProfileSet, start: &str) -> Result<Plan, Credentials
             if let Some(creds) = static_keys(set, &name)? {
                 break BaseSource::Static(creds);
             }
-            let reason = if get("sso_session").is_some() || get("sso_start_url").is_some() {
-                "it uses AWS IAM Identity Center (sso_*), which is not supported".to_owned()
-            } else {
-                "it has no aws_access_key_id, credential_process or role_arn".to_owned()
-            };
+            let reason = "it has no aws_access_key_id, credential_process, sso_* or role_arn";
             if first {
                 return Err(CredentialsError::not_found(
                     PROVIDER,
@@ -501,12 +640,16 @@ pub(crate) fn resolve(set: &ProfileSet, start: &str) -> Result<Plan, Credentials
                 };
             }
             (Some(source), None) if source == name => {
-                // A profile may name itself to assume a role with its own keys.
-                match static_keys(set, &name)? {
-                    Some(creds) => break BaseSource::Static(creds),
+                // A profile may name itself to assume a role with its own
+                // keys, or with its own SSO credentials.
+                if let Some(creds) = static_keys(set, &name)? {
+                    break BaseSource::Static(creds);
+                }
+                match sso_source(set, &name)? {
+                    Some(sso) => break BaseSource::Sso(sso),
                     None => return Err(invalid(
                         &name,
-                        "source_profile names the profile itself, which has no aws_access_key_id"
+                        "source_profile names the profile itself, which has no aws_access_key_id or sso_* settings"
                             .to_owned(),
                     )),
                 }
@@ -531,9 +674,10 @@ pub(crate) fn resolve(set: &ProfileSet, start: &str) -> Result<Plan, Credentials
 /// else `default`; the files are re-read on every call (wrap the provider in
 /// a [`CachingProvider`](super::CachingProvider)).
 ///
-/// Profiles that assume a role (`role_arn`) need STS, hence the network:
-/// this provider answers [`CredentialsError::Unsupported`] for them; the
-/// `credentials-http` feature's `net::ProfileProvider` follows them.
+/// Profiles that assume a role (`role_arn`) or sign in through AWS IAM
+/// Identity Center (`sso_*`) need the network: this provider answers
+/// [`CredentialsError::Unsupported`] for them; the `credentials-http`
+/// feature's `net::ProfileProvider` follows them.
 ///
 /// # Examples
 ///
@@ -645,7 +789,7 @@ impl ProvideCredentials for ProfileProvider {
             return Err(CredentialsError::Unsupported {
                 provider: PROVIDER,
                 reason: format!(
-                    "profile {:?} needs STS or a metadata endpoint; use the asynchronous net::ProfileProvider (feature credentials-http)",
+                    "profile {:?} needs the network (STS, AWS IAM Identity Center or a metadata endpoint); use the asynchronous net::ProfileProvider (feature credentials-http)",
                     self.profile_name()
                 ),
             });
