@@ -65,19 +65,41 @@ impl<S: Copy + fmt::Display + fmt::Debug> Explanation<S> {
     }
 }
 
-/// A canonical request as text, with the session token (as it is, and
-/// percent-encoded) replaced by `<redacted>`.
-pub(crate) fn redacted_text(canonical_request: &[u8], session_token: Option<&str>) -> String {
-    let mut redacted = String::from_utf8_lossy(canonical_request).into_owned();
-    if let Some(token) = session_token {
-        redacted = redacted.replace(token, "<redacted>");
-        let mut encoded = Vec::new();
-        crate::core::encoding::write_encoded(&mut encoded, token.as_bytes(), false);
-        if let Ok(encoded) = String::from_utf8(encoded) {
-            redacted = redacted.replace(&encoded, "<redacted>");
+/// A canonical request as text, with the session token replaced by
+/// `<redacted>` where a canonical request carries it: the value of the
+/// `x-amz-security-token` header line and of the `X-Amz-Security-Token`
+/// query parameter. Only those places are touched, so a token that happens
+/// to match other text (a header name, a path) leaves it alone.
+/// The token itself is not needed (`_session_token` is kept for callers
+/// that have it): the positions are redacted whatever they hold.
+pub(crate) fn redacted_text(canonical_request: &[u8], _session_token: Option<&str>) -> String {
+    let text = String::from_utf8_lossy(canonical_request);
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if i == 2 {
+            out.push_str(&redacted_query(line));
+        } else if i > 2 && line.starts_with("x-amz-security-token:") {
+            out.push_str("x-amz-security-token:<redacted>");
+        } else {
+            out.push_str(line);
         }
     }
-    redacted
+    out
+}
+
+/// A canonical query with the `X-Amz-Security-Token` value redacted.
+fn redacted_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some(("X-Amz-Security-Token", _)) => "X-Amz-Security-Token=<redacted>".into(),
+            _ => std::borrow::Cow::Borrowed(pair),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 impl<S: fmt::Display> fmt::Display for Explanation<S> {
@@ -97,5 +119,21 @@ impl<S: fmt::Debug> fmt::Debug for Explanation<S> {
             .field("string_to_sign", &self.string_to_sign)
             .field("signature", &self.signature)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted_text;
+
+    /// Only the token's own places are redacted: a short token that also
+    /// spells part of a header name leaves the name alone.
+    #[test]
+    fn redaction_touches_only_the_token_places() {
+        let canonical = b"GET\n/tok\nX-Amz-Date=1&X-Amz-Security-Token=tok%2F1\nhost:h\nx-amz-security-token:tok\n\nhost;x-amz-security-token\nUNSIGNED-PAYLOAD";
+        assert_eq!(
+            redacted_text(canonical, Some("tok")),
+            "GET\n/tok\nX-Amz-Date=1&X-Amz-Security-Token=<redacted>\nhost:h\nx-amz-security-token:<redacted>\n\nhost;x-amz-security-token\nUNSIGNED-PAYLOAD"
+        );
     }
 }

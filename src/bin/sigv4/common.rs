@@ -40,6 +40,15 @@ impl CliError {
         }
     }
 
+    /// A failure with its own exit status (curl's 22 for an HTTP error
+    /// under `--fail`).
+    pub fn with_code(message: impl Into<String>, code: u8) -> Self {
+        Self {
+            message: message.into(),
+            code,
+        }
+    }
+
     /// The input, the environment or the signing failed (exit status 1).
     pub fn failure(message: impl Into<String>) -> Self {
         Self {
@@ -145,7 +154,12 @@ pub fn credentials_from_env() -> Result<Credentials, CliError> {
     };
     let credentials = Credentials::new(key_id, secret)
         .map_err(|e| CliError::failure(format!("bad credentials in the environment: {e}")))?;
-    match env_var("AWS_SESSION_TOKEN")? {
+    // AWS_SECURITY_TOKEN is the older name, read as botocore and awscurl do.
+    let token = match env_var("AWS_SESSION_TOKEN")? {
+        Some(token) => Some(token),
+        None => env_var("AWS_SECURITY_TOKEN")?,
+    };
+    match token {
         Some(token) => credentials
             .with_session_token(token)
             .map_err(|e| CliError::failure(format!("bad AWS_SESSION_TOKEN: {e}"))),
@@ -451,24 +465,43 @@ impl From<UriEncodingArg> for UriEncoding {
     }
 }
 
-/// The region: `--region` if given, else the first of [`REGION_VARS`] set.
+/// The region: `--region` if given, else the first of [`REGION_VARS`] set,
+/// else the region of the profile `AWS_PROFILE` names (or `default`).
 ///
 /// # Errors
 ///
-/// When none is set, or the variable's value is not a region name.
+/// When none is set, or a value is not a region name.
 pub fn region(flag: Option<&Region>) -> Result<Region, CliError> {
     if let Some(region) = flag {
         return Ok(region.clone());
     }
-    for name in REGION_VARS {
-        if let Some(value) = env_var(name)? {
-            return Region::new(value).map_err(|e| CliError::usage(format!("{name}: {e}")));
-        }
+    if let Some(region) = region_or_profile(None)? {
+        return Ok(region);
     }
     let [first, second, third] = REGION_VARS;
     Err(CliError::usage(format!(
-        "no region: pass --region or set {first}, {second} or {third}"
+        "no region: pass --region, set {first}, {second} or {third}, or give the profile a region"
     )))
+}
+
+/// The region from the environment ([`REGION_VARS`]), else the region of
+/// `profile` (or of `AWS_PROFILE`, else `default`) in the shared config
+/// files; `None` when neither names one.
+///
+/// # Errors
+///
+/// A variable or profile value that is not a region name, or an
+/// unreadable config file.
+pub fn region_or_profile(profile: Option<&str>) -> Result<Option<Region>, CliError> {
+    for name in REGION_VARS {
+        if let Some(value) = env_var(name)? {
+            return Region::new(value)
+                .map(Some)
+                .map_err(|e| CliError::usage(format!("{name}: {e}")));
+        }
+    }
+    sigv4::credentials::profile_region(&sigv4::credentials::Env::process(), profile)
+        .map_err(|e| CliError::failure(format!("cannot read the profile's region: {e}")))
 }
 
 /// `-` names stdin, as is customary.

@@ -15,7 +15,7 @@ mod verify;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Sign, verify and send HTTP requests with AWS Signature Version 4.
 ///
@@ -52,14 +52,23 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
+    let (mut cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(error) => return common::report_clap_error(&error, &help_command()),
     };
+    // clap keeps -d and --data-binary apart; curl joins them in order.
+    if let (Command::Curl(args), Some(curl)) =
+        (&mut cli.command, matches.subcommand_matches("curl"))
+    {
+        args.data_order = data_order(curl);
+    }
     let outcome = match &cli.command {
         Command::Sign(args) => sign::run(args).map(|()| ExitCode::SUCCESS),
         Command::Verify(args) => verify::run(args),
-        Command::Curl(args) => curl::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Curl(args) => curl::run(args),
         Command::BoltToken(args) => neptune::run(args).map(|()| ExitCode::SUCCESS),
         Command::Gremlin(args) => gremlin::run(args).map(|()| ExitCode::SUCCESS),
     };
@@ -75,4 +84,25 @@ fn help_command() -> String {
         Some(name) if Cli::command().find_subcommand(name).is_some() => format!("sigv4 {name}"),
         _ => "sigv4".to_owned(),
     }
+}
+
+/// The kinds of `curl`'s data options in command-line order.
+fn data_order(matches: &clap::ArgMatches) -> Vec<curl::DataKind> {
+    let indices = |id: &str| -> Vec<usize> {
+        matches
+            .indices_of(id)
+            .map(Iterator::collect)
+            .unwrap_or_default()
+    };
+    let mut order: Vec<(usize, curl::DataKind)> = indices("data")
+        .into_iter()
+        .map(|i| (i, curl::DataKind::Data))
+        .chain(
+            indices("data_binary")
+                .into_iter()
+                .map(|i| (i, curl::DataKind::Binary)),
+        )
+        .collect();
+    order.sort_by_key(|(i, _)| *i);
+    order.into_iter().map(|(_, kind)| kind).collect()
 }
