@@ -2719,3 +2719,89 @@ fn curl_s3_mode() {
         text(&output.stdout)
     );
 }
+
+// ---------------------------------------------------------------------------
+// 10. `sigv4 diff` on real-shaped error bodies.
+
+/// The checked-in S3 `SignatureDoesNotMatch` body (S3 encoded the path
+/// once), against a request the client signed with double encoding: the
+/// first difference is the path, with the double-encoding hint.
+#[test]
+fn diff_points_at_the_first_differing_line() {
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/s3_signature_does_not_match.xml"
+    );
+    let raw = b"GET /examplebucket/my%20photo.jpg HTTP/1.1\nHost:s3.amazonaws.com\nx-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n\n";
+    let signed = |extra: &[&str]| {
+        let mut command = sigv4_with_credentials();
+        command.args([
+            "sign",
+            "--region",
+            "us-east-1",
+            "--service",
+            "s3",
+            "--time",
+            "20150830T123600Z",
+        ]);
+        command.args(extra);
+        let output = run(&mut command, Some(raw));
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        output.stdout
+    };
+    let double = signed(&[]);
+    let output = run(sigv4().args(["diff", sample, "-"]), Some(&double));
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.starts_with(
+            "line 2 (path):\n  client: /examplebucket/my%2520photo.jpg\n  server: /examplebucket/my%20photo.jpg\n  hint: double encoding"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.matches("line ").count(),
+        1,
+        "only the path differs: {stdout}"
+    );
+
+    // Signed with S3's rules, the canonical requests agree: the hint is
+    // then the secret key. The error body can come from stdin too.
+    let single = signed(&["--uri-encoding", "single", "--no-normalize-path"]);
+    let dir = TempDir::new("diff");
+    let request = dir.file("request.txt", &single);
+    let body = std::fs::read(sample).expect("sample");
+    let output = run(
+        sigv4()
+            .args(["diff", "-", request.to_str().expect("path")])
+            .arg("--s3"),
+        Some(&body),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).contains("another secret key"),
+        "{}",
+        text(&output.stdout)
+    );
+
+    // `sigv4 curl -v` text works as the request; a changed host port and a
+    // token header are named, the token redacted.
+    let verbose = b"canonical request:\nGET\n/examplebucket/my%20photo.jpg\n\nhost:s3.amazonaws.com:443\nx-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\nx-amz-date:20150830T123600Z\nx-amz-security-token:<redacted>\n\nhost;x-amz-content-sha256;x-amz-date;x-amz-security-token\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n\nstring to sign:\nAWS4-HMAC-SHA256\n";
+    let output = run(sigv4().args(["diff", sample, "-"]), Some(verbose));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("the host's port"), "{stdout}");
+    assert!(
+        stdout.contains("the client signed x-amz-security-token"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("line 9 (signed headers)"), "{stdout}");
+
+    // Not an error body with a canonical request; both inputs on stdin.
+    let output = run(
+        sigv4().args(["diff", "-", request.to_str().expect("path")]),
+        Some(b"<Error><Code>AccessDenied</Code></Error>"),
+    );
+    assert_error(&output, 1, "no canonical request in <stdin>");
+    let output = run(sigv4().args(["diff", "-", "-"]), None);
+    assert_error(&output, 2, "only one of ERROR and REQUEST");
+}

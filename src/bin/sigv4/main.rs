@@ -8,6 +8,7 @@
 
 mod common;
 mod curl;
+mod diff;
 mod gremlin;
 mod neptune;
 mod sign;
@@ -45,6 +46,9 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Sign a request and send it, or print a presigned URL (like awscurl).
     Curl(curl::CurlArgs),
+    /// Show where a request's canonical request and a server's (from its
+    /// SignatureDoesNotMatch answer) differ, with a hint at the cause.
+    Diff(diff::DiffArgs),
     /// Print the Bolt auth password for Neptune's openCypher over Bolt.
     BoltToken(neptune::BoltTokenArgs),
     /// Send a Gremlin query over a signed WebSocket and print the results.
@@ -69,6 +73,7 @@ fn main() -> ExitCode {
         Command::Sign(args) => sign::run(args).map(|()| ExitCode::SUCCESS),
         Command::Verify(args) => verify::run(args),
         Command::Curl(args) => curl::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::BoltToken(args) => neptune::run(args).map(|()| ExitCode::SUCCESS),
         Command::Gremlin(args) => gremlin::run(args).map(|()| ExitCode::SUCCESS),
     };
