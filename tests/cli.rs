@@ -1462,6 +1462,59 @@ impl MockNeptune {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
+    /// The same server over TLS, with the self-signed certificate for
+    /// localhost in tests/data (no system trusts it): `https://` URLs.
+    fn start_tls() -> Self {
+        use rustls::pki_types::pem::PemObject;
+        let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+        let certs =
+            rustls::pki_types::CertificateDer::pem_file_iter(format!("{data}/localhost.crt"))
+                .expect("certificate")
+                .collect::<Result<Vec<_>, _>>()
+                .expect("certificate");
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_file(format!("{data}/localhost.key"))
+            .expect("key");
+        let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .expect("server config");
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind 127.0.0.1");
+        let port = listener.local_addr().expect("address").port();
+        runtime.spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(stream) = acceptor.accept(stream).await else {
+                        return;
+                    };
+                    let service = hyper::service::service_fn(move |r| Self::answer(r, false));
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Self {
+            port,
+            _runtime: runtime,
+        }
+    }
+
     async fn answer(
         request: http::Request<hyper::body::Incoming>,
         s3: bool,
@@ -2804,4 +2857,22 @@ fn diff_points_at_the_first_differing_line() {
     assert_error(&output, 1, "no canonical request in <stdin>");
     let output = run(sigv4().args(["diff", "-", "-"]), None);
     assert_error(&output, 2, "only one of ERROR and REQUEST");
+}
+
+/// -k/--insecure accepts a certificate no system trusts; without it the
+/// connection fails and says why.
+#[test]
+fn curl_insecure_accepts_a_self_signed_certificate() {
+    let server = MockNeptune::start_tls();
+    let url = format!("https://localhost:{}/status", server.port);
+    let output = run(&mut curl(&[&url]), None);
+    assert_error(&output, 1, &format!("localhost:{}", server.port));
+    assert!(output.stdout.is_empty());
+    for k in ["-k", "--insecure"] {
+        let stdout = curl_ok(&mut curl(&[k, &url]), None);
+        assert!(
+            stdout.starts_with("GET /status signed-by=AKIDEXAMPLE"),
+            "{stdout}"
+        );
+    }
 }

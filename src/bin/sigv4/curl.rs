@@ -96,6 +96,10 @@ pub struct CurlArgs {
     #[arg(short = 'v', long = "verbose")]
     verbose: bool,
 
+    /// Accept any TLS certificate, for any name (a test server's own).
+    #[arg(short = 'k', long = "insecure")]
+    insecure: bool,
+
     /// Follow redirects (3xx with Location), signing each hop again.
     #[arg(short = 'L', long = "location")]
     location: bool,
@@ -295,7 +299,7 @@ pub fn run(args: &CurlArgs) -> Result<std::process::ExitCode, CliError> {
             if args.verbose {
                 verbose(&request_head(&request));
             }
-            let response = send(request).await?;
+            let response = send(request, args.insecure).await?;
             if args.verbose {
                 verbose(&response_head(&response));
             }
@@ -719,9 +723,7 @@ fn send_chunked(
             .sign_chunked(&mut request, &credentials, SigningTime::now(), &upload)
             .map_err(signing_error)?;
         let request = request.map(|()| sigv4::AwsChunkedBody::new(body, encoder));
-        let transport = HyperTransport::with_timeouts(CONNECT_TIMEOUT, RESPONSE_TIMEOUT)
-            .map_err(|e| CliError::failure(format!("cannot set up the HTTP client: {e}")))?;
-        let response = transport
+        let response = transport(args.insecure)?
             .send_streaming(request)
             .await
             .map_err(|e| transport_failure(&target, e))?;
@@ -790,15 +792,28 @@ impl FileBody {
     }
 }
 
+/// The HTTP client: hyper over rustls, with the system's roots, or with
+/// no certificate check for `-k`.
+fn transport(insecure: bool) -> Result<HyperTransport, CliError> {
+    if insecure {
+        let tls = common::tls_config(true)?;
+        return Ok(HyperTransport::with_tls_config(
+            tls,
+            CONNECT_TIMEOUT,
+            RESPONSE_TIMEOUT,
+        ));
+    }
+    HyperTransport::with_timeouts(CONNECT_TIMEOUT, RESPONSE_TIMEOUT)
+        .map_err(|e| CliError::failure(format!("cannot set up the HTTP client: {e}")))
+}
+
 /// Sends the signed request over hyper and rustls.
-async fn send(request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, CliError> {
+async fn send(request: Request<Vec<u8>>, insecure: bool) -> Result<Response<Vec<u8>>, CliError> {
     let target = request
         .uri()
         .authority()
         .map_or_else(String::new, ToString::to_string);
-    let transport = HyperTransport::with_timeouts(CONNECT_TIMEOUT, RESPONSE_TIMEOUT)
-        .map_err(|e| CliError::failure(format!("cannot set up the HTTP client: {e}")))?;
-    let transport: Arc<dyn HttpTransport> = Arc::new(transport);
+    let transport: Arc<dyn HttpTransport> = Arc::new(transport(insecure)?);
     transport
         .send(request)
         .await

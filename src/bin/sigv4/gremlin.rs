@@ -74,7 +74,7 @@ pub fn run(args: &GremlinArgs) -> Result<(), CliError> {
             .await
             .map_err(|e| CliError::failure(format!("cannot connect to {host}:{port}: {e}")))?;
         let lines = if tls {
-            let connector = tokio_rustls::TlsConnector::from(Arc::new(tls_config()?));
+            let connector = tokio_rustls::TlsConnector::from(Arc::new(common::tls_config(false)?));
             let name = rustls::pki_types::ServerName::try_from(host.clone())
                 .map_err(|e| CliError::usage(format!("{host}: {e}")))?;
             let stream = connector
@@ -153,22 +153,4 @@ where
             }
         }
     }
-}
-
-/// rustls with the `ring` provider and the system's root certificates.
-fn tls_config() -> Result<rustls::ClientConfig, CliError> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(cert);
-    }
-    if roots.is_empty() {
-        return Err(CliError::failure("no system root certificates found"));
-    }
-    Ok(rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| CliError::failure(format!("TLS setup failed: {e}")))?
-    .with_root_certificates(roots)
-    .with_no_client_auth())
 }

@@ -62,24 +62,39 @@ impl HyperTransport {
     ///
     /// As for [`new`](Self::new).
     pub fn with_timeouts(connect: Duration, read: Duration) -> Result<Self, TransportError> {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(connect));
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
+        let builder = hyper_rustls::HttpsConnectorBuilder::new()
             .with_provider_and_native_roots(Arc::new(rustls::crypto::ring::default_provider()))
             .map_err(|e| TransportError::Other {
                 reason: format!("cannot load the system's root certificates: {e}"),
-            })?
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
+            })?;
+        Ok(Self::from_builder(builder, connect, read))
+    }
+
+    /// A transport with the given default timeouts that makes TLS
+    /// connections with `tls` (its roots, or its own certificate checks;
+    /// ALPN is left as the config sets it).
+    #[must_use]
+    pub fn with_tls_config(tls: rustls::ClientConfig, connect: Duration, read: Duration) -> Self {
+        let builder = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls);
+        Self::from_builder(builder, connect, read)
+    }
+
+    fn from_builder(
+        builder: hyper_rustls::HttpsConnectorBuilder<hyper_rustls::builderstates::WantsSchemes>,
+        connect: Duration,
+        read: Duration,
+    ) -> Self {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(connect));
+        let https = builder.https_or_http().enable_http1().wrap_connector(http);
         let client = Client::builder(TokioExecutor::new()).build(https.clone());
-        Ok(Self {
+        Self {
             connector: https,
             client,
             read_timeout: read,
             connect_timeout: connect,
-        })
+        }
     }
 }
 
