@@ -457,7 +457,7 @@ fn missing_region() {
     assert_error(
         &output,
         2,
-        "no region: pass --region or set SERVICE_REGION, AWS_REGION or AWS_DEFAULT_REGION",
+        "no region: pass --region, set SERVICE_REGION, AWS_REGION or AWS_DEFAULT_REGION, or give the profile a region",
     );
     // Blank values count as unset.
     command

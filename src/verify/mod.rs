@@ -1044,6 +1044,7 @@ pub struct ClaimedSigning {
 /// let pairs: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
 /// let view = RequestView::new("GET", "/status", "", &pairs);
 /// let signed = Signer::neptune("us-east-1")?.sign_view(&view, Payload::Bytes(b""), &creds, time)?;
+/// let signature = signed.signature().to_string();
 /// let added: Vec<(String, Vec<u8>)> = signed.headers().map(|(n, v)| (n.to_owned(), v.to_vec())).collect();
 /// headers.extend(added);
 ///
@@ -1053,7 +1054,7 @@ pub struct ClaimedSigning {
 /// assert!(claimed.canonical_request.starts_with("GET\n/status\n\nhost:db.example.com:8182\n"));
 /// let hash = sigv4::PayloadHash::of_bytes(claimed.canonical_request.as_bytes());
 /// assert!(claimed.string_to_sign.ends_with(hash.as_str()));
-/// assert_eq!(claimed.signature, signed.signature().to_string());
+/// assert_eq!(claimed.signature, signature);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn explain_claimed(
