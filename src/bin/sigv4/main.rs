@@ -10,6 +10,7 @@ mod common;
 mod curl;
 mod gremlin;
 mod neptune;
+mod proxy;
 mod sign;
 mod verify;
 
@@ -49,6 +50,8 @@ enum Command {
     BoltToken(neptune::BoltTokenArgs),
     /// Send a Gremlin query over a signed WebSocket and print the results.
     Gremlin(gremlin::GremlinArgs),
+    /// Run a local proxy that signs every request it forwards to an upstream.
+    Proxy(proxy::ProxyArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Curl(args) => curl::run(args).map(|()| ExitCode::SUCCESS),
         Command::BoltToken(args) => neptune::run(args).map(|()| ExitCode::SUCCESS),
         Command::Gremlin(args) => gremlin::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Proxy(args) => proxy::run(args).map(|()| ExitCode::SUCCESS),
     };
     outcome.unwrap_or_else(|error| common::report(&error))
 }
