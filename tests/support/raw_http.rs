@@ -166,13 +166,12 @@ impl Conn {
 
     /// Reads more into the buffer; `None` at the end of the stream.
     async fn fill(&mut self) -> Option<usize> {
-        let mut chunk = [0u8; 64 * 1024];
-        match self.stream.read(&mut chunk).await {
+        // Into the buffer itself: a buffer on the stack would be held by
+        // every future above this one.
+        self.buf.reserve(64 * 1024);
+        match self.stream.read_buf(&mut self.buf).await {
             Ok(0) | Err(_) => None,
-            Ok(n) => {
-                self.buf.extend_from_slice(&chunk[..n]);
-                Some(n)
-            }
+            Ok(n) => Some(n),
         }
     }
 
