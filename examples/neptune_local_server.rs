@@ -59,6 +59,7 @@ async fn main() -> ExitCode {
         service: "neptune-db".to_owned(),
         keys: KeyTable::new(keys),
         gremlin_max_age: None,
+        ..ServerConfig::default()
     };
     match neptune_server::start(config).await {
         Ok(server) => {

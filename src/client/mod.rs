@@ -19,6 +19,9 @@
 //!   given `host` instead of the one in the URL, for a tunnel or a proxy in
 //!   front of the service.
 //!
+//! With feature `proxy`, the `proxy` module puts the tower layer in a
+//! signing reverse proxy (`proxy::SigningProxy`), what `sigv4 proxy` runs.
+//!
 //! Errors say which step failed ([`ClientError`]), so a proxy can answer
 //! each with its own status.
 //!
@@ -41,6 +44,8 @@ use crate::core::time::SigningTime;
 use crate::credentials::CredentialsError;
 use crate::sign::Signer;
 
+#[cfg(feature = "proxy")]
+pub mod proxy;
 #[cfg(feature = "reqwest")]
 mod reqwest;
 #[cfg(feature = "tower")]
@@ -90,12 +95,14 @@ pub enum OverLimit {
 }
 
 /// How a request body is signed: read and hashed up to a limit, and past
-/// it what [`OverLimit`] says.
+/// it what [`OverLimit`] says; or, with [`BodyPolicy::unsigned`], never
+/// read and always `UNSIGNED-PAYLOAD`.
 ///
 /// A body exactly at the limit is read and hashed; one byte more is over
 /// it. A body whose size hint already says it is over the limit is not
 /// read at all. Bytes already in memory (a reqwest bytes body) are always
-/// hashed: the limit bounds what the adapter reads, not what it was given.
+/// hashed, unless the policy is [`unsigned`](BodyPolicy::unsigned): the
+/// limit bounds what the adapter reads, not what it was given.
 ///
 /// # Examples
 ///
@@ -113,6 +120,7 @@ pub enum OverLimit {
 pub struct BodyPolicy {
     limit: usize,
     over_limit: OverLimit,
+    always_unsigned: bool,
 }
 
 impl Default for BodyPolicy {
@@ -120,6 +128,7 @@ impl Default for BodyPolicy {
         Self {
             limit: Self::DEFAULT_LIMIT,
             over_limit: OverLimit::Refuse,
+            always_unsigned: false,
         }
     }
 }
@@ -128,10 +137,37 @@ impl BodyPolicy {
     /// The default limit: 10 MiB.
     pub const DEFAULT_LIMIT: usize = 10 * 1024 * 1024;
 
+    /// Every request signed `UNSIGNED-PAYLOAD`, its body (if any, of any
+    /// size) streamed through and never read by the adapter: what a
+    /// streaming proxy needs, when the service accepts unsigned payloads
+    /// (Neptune does). [`limit`](Self::limit) is then 0; a later
+    /// [`with_limit`](Self::with_limit) or
+    /// [`with_over_limit`](Self::with_over_limit) goes back to reading.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sigv4::client::{BodyPolicy, OverLimit};
+    ///
+    /// let policy = BodyPolicy::unsigned();
+    /// assert!(policy.always_unsigned());
+    /// assert_eq!(policy.over_limit(), OverLimit::Unsigned);
+    /// assert!(!policy.with_limit(1024).always_unsigned());
+    /// ```
+    #[must_use]
+    pub fn unsigned() -> Self {
+        Self {
+            limit: 0,
+            over_limit: OverLimit::Unsigned,
+            always_unsigned: true,
+        }
+    }
+
     /// Sets the most bytes read into memory and hashed.
     #[must_use]
     pub fn with_limit(mut self, bytes: usize) -> Self {
         self.limit = bytes;
+        self.always_unsigned = false;
         self
     }
 
@@ -139,7 +175,15 @@ impl BodyPolicy {
     #[must_use]
     pub fn with_over_limit(mut self, over_limit: OverLimit) -> Self {
         self.over_limit = over_limit;
+        self.always_unsigned = false;
         self
+    }
+
+    /// Whether every body goes unread, as `UNSIGNED-PAYLOAD`
+    /// ([`unsigned`](Self::unsigned)).
+    #[must_use]
+    pub fn always_unsigned(&self) -> bool {
+        self.always_unsigned
     }
 
     /// The most bytes read into memory and hashed.

@@ -61,6 +61,7 @@ pub fn sign_reqwest(
     options: &ClientOptions,
 ) -> Result<(), ClientError> {
     let plan = match request.body() {
+        _ if options.body_policy().always_unsigned() => Plan::Unsigned,
         Some(body) if body.as_bytes().is_none() => {
             let length = http_body::Body::size_hint(body).exact();
             match options.body_policy().unread(length)? {

@@ -259,7 +259,12 @@ where
 {
     let policy = layer.options.body_policy();
     let (parts, body) = request.into_parts();
-    let (plan, pending) = match read(body, policy.limit()).await? {
+    let read = if policy.always_unsigned() {
+        Read::Unread { body, length: None }
+    } else {
+        read(body, policy.limit()).await?
+    };
+    let (plan, pending) = match read {
         Read::Whole { data, trailers } => (Plan::Hash, Pending::Whole { data, trailers }),
         Read::Unread { body, length } => match policy.unread(length)? {
             Plan::Refuse => {

@@ -97,6 +97,9 @@ pub struct ServerConfig {
     /// after they open (as Neptune closes idle or old ones), to test
     /// reconnects; `None` keeps them open.
     pub gremlin_max_age: Option<std::time::Duration>,
+    /// The longest body read (and verified); longer ones are refused with
+    /// 413. 10 MiB, as `SigV4Layer`'s default.
+    pub body_limit: usize,
 }
 
 impl Default for ServerConfig {
@@ -107,6 +110,7 @@ impl Default for ServerConfig {
             service: "neptune-db".to_owned(),
             keys: KeyTable::new(demo_credentials()),
             gremlin_max_age: None,
+            body_limit: 10 * 1024 * 1024,
         }
     }
 }
@@ -148,7 +152,9 @@ pub async fn start(config: ServerConfig) -> io::Result<RunningServer> {
         sigv4::Service::new(&config.service).map_err(invalid)?,
         config.keys,
     );
-    let service = SigV4Layer::new(verifier).layer(Neptune {
+    let service = SigV4Layer::new(verifier)
+        .with_body_limit(config.body_limit)
+        .layer(Neptune {
         gremlin_max_age: config.gremlin_max_age,
     });
     let listener = TcpListener::bind(config.addr).await?;

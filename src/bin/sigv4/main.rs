@@ -11,6 +11,7 @@ mod curl;
 mod diff;
 mod gremlin;
 mod neptune;
+mod proxy;
 mod sign;
 mod verify;
 
@@ -53,6 +54,8 @@ enum Command {
     BoltToken(neptune::BoltTokenArgs),
     /// Send a Gremlin query over a signed WebSocket and print the results.
     Gremlin(gremlin::GremlinArgs),
+    /// Run a local proxy that signs every request it forwards to an upstream.
+    Proxy(proxy::ProxyArgs),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => diff::run(args),
         Command::BoltToken(args) => neptune::run(args).map(|()| ExitCode::SUCCESS),
         Command::Gremlin(args) => gremlin::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Proxy(args) => proxy::run(args).map(|()| ExitCode::SUCCESS),
     };
     outcome.unwrap_or_else(|error| common::report(&error))
 }
