@@ -141,7 +141,10 @@ async fn hop_by_hop_headers_are_dropped_both_ways() {
         "proxy-authorization",
         "proxy-connection",
     ] {
-        assert!(!headers.contains_key(gone), "{gone} was forwarded: {headers:?}");
+        assert!(
+            !headers.contains_key(gone),
+            "{gone} was forwarded: {headers:?}"
+        );
     }
     // hyper's own connection management may say keep-alive; nothing the
     // client listed is there.
@@ -153,7 +156,12 @@ async fn hop_by_hop_headers_are_dropped_both_ways() {
     assert_eq!(upstream.verified().len(), 1, "it verified");
 
     // The upstream's own hop-by-hop headers stay on its side.
-    for gone in ["x-resp-hop", "keep-alive", "proxy-authenticate", "connection"] {
+    for gone in [
+        "x-resp-hop",
+        "keep-alive",
+        "proxy-authenticate",
+        "connection",
+    ] {
         assert!(reply.header(gone).is_none(), "{gone} came back: {reply:?}");
     }
     assert_eq!(reply.header("x-end-to-end"), Some("kept"));
@@ -257,7 +265,11 @@ async fn expect_100_continue_is_answered_and_refused_bodies_are_not_asked_for() 
     conn.send(&head(
         "POST",
         "/sparql",
-        &[FORM, ("content-length", &length), ("expect", "100-continue")],
+        &[
+            FORM,
+            ("content-length", &length),
+            ("expect", "100-continue"),
+        ],
     ))
     .await;
     let interim = conn.reply().await;
@@ -274,7 +286,11 @@ async fn expect_100_continue_is_answered_and_refused_bodies_are_not_asked_for() 
     conn.send(&head(
         "POST",
         "/sparql",
-        &[FORM, ("content-length", "5000000"), ("expect", "100-continue")],
+        &[
+            FORM,
+            ("content-length", "5000000"),
+            ("expect", "100-continue"),
+        ],
     ))
     .await;
     let reply = conn.reply().await;
@@ -293,7 +309,11 @@ async fn expect_100_continue_is_answered_and_refused_bodies_are_not_asked_for() 
     conn.send(&head(
         "POST",
         "/sparql",
-        &[FORM, ("content-length", &length), ("expect", "100-continue")],
+        &[
+            FORM,
+            ("content-length", &length),
+            ("expect", "100-continue"),
+        ],
     ))
     .await;
     assert_eq!(conn.reply().await.status, 100);
@@ -304,7 +324,10 @@ async fn expect_100_continue_is_answered_and_refused_bodies_are_not_asked_for() 
     assert_eq!(last.payload, "Unsigned");
     assert_eq!(last.body_len, big.len());
     let arrived = upstream.arrived().pop().unwrap();
-    assert_eq!(values(&arrived.headers, "x-amz-content-sha256"), ["UNSIGNED-PAYLOAD"]);
+    assert_eq!(
+        values(&arrived.headers, "x-amz-content-sha256"),
+        ["UNSIGNED-PAYLOAD"]
+    );
 }
 
 #[tokio::test]
@@ -347,7 +370,10 @@ async fn upstream_down_is_a_502_json_and_the_proxy_serves_again_once_it_is_back(
         let json = reply.json();
         assert_eq!(json["error"], "upstream_unreachable");
         let message = json["message"].as_str().unwrap();
-        assert!(message.starts_with("cannot reach the upstream"), "{message}");
+        assert!(
+            message.starts_with("cannot reach the upstream"),
+            "{message}"
+        );
         assert!(reply.body.len() < 400, "short: {}", reply.text());
         assert!(!reply.text().contains(DEMO_SECRET));
     }
@@ -474,7 +500,9 @@ async fn websocket_upgrades_are_relayed_byte_for_byte_with_their_extensions() {
 
 #[tokio::test]
 async fn a_gremlin_session_of_several_requests_goes_through() {
-    let server = neptune_server::start(ServerConfig::default()).await.unwrap();
+    let server = neptune_server::start(ServerConfig::default())
+        .await
+        .unwrap();
     let proxy = proxy(&server.endpoint(), layer()).await;
     let request = format!("ws://{}/gremlin", proxy.addr)
         .into_client_request()

@@ -172,11 +172,15 @@ fn status_kib(pid: u32, field: &str) -> u64 {
 
 /// How many file descriptors the process has open.
 fn open_fds(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count()
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count()
 }
 
 async fn neptune() -> neptune_server::RunningServer {
-    neptune_server::start(ServerConfig::default()).await.unwrap()
+    neptune_server::start(ServerConfig::default())
+        .await
+        .unwrap()
 }
 
 fn assert_verified(reply: &raw_http::Reply, payload: &str) {
@@ -196,7 +200,12 @@ async fn plain_clients_reach_neptune_through_the_command() {
     assert_verified(&reply, "Checked");
     assert!(reply.text().contains("\"bindings\""), "{}", reply.text());
 
-    let post = with_body("POST", "/sparql", &[FORM], b"query=ASK+%7B+%3Fs+%3Fp+%3Fo+%7D");
+    let post = with_body(
+        "POST",
+        "/sparql",
+        &[FORM],
+        b"query=ASK+%7B+%3Fs+%3Fp+%3Fo+%7D",
+    );
     let reply = exchange(at, &post).await;
     assert_verified(&reply, "Checked");
     assert_eq!(reply.text(), r#"{"boolean":true,"head":{}}"#);
@@ -219,7 +228,10 @@ async fn plain_clients_reach_neptune_through_the_command() {
     let reply = exchange(at, &head("GET", "/status", &[])).await;
     assert_verified(&reply, "Checked");
     assert_eq!(reply.json()["status"], "healthy");
-    assert_eq!(reply.header("x-local-host"), Some(server.addr.to_string().as_str()));
+    assert_eq!(
+        reply.header("x-local-host"),
+        Some(server.addr.to_string().as_str())
+    );
 
     // 5 MiB, hashed (under the 10 MiB default), sent as curl sends a large
     // upload: headers, wait for 100 Continue, then the body.
@@ -229,7 +241,11 @@ async fn plain_clients_reach_neptune_through_the_command() {
     conn.send(&head(
         "POST",
         "/sparql",
-        &[FORM, ("content-length", &length), ("expect", "100-continue")],
+        &[
+            FORM,
+            ("content-length", &length),
+            ("expect", "100-continue"),
+        ],
     ))
     .await;
     assert_eq!(conn.reply().await.status, 100);
@@ -293,7 +309,9 @@ async fn unsigned_payload_streams_50_mib_in_bounded_memory() {
 
     let after = status_kib(proxy.pid(), "VmHWM");
     let growth = after.saturating_sub(before);
-    eprintln!("proxy peak RSS (VmHWM): {before} KiB before, {after} KiB after 50 + 20 MiB: +{growth} KiB");
+    eprintln!(
+        "proxy peak RSS (VmHWM): {before} KiB before, {after} KiB after 50 + 20 MiB: +{growth} KiB"
+    );
     assert!(growth < 10 * 1024, "peak memory grew by {growth} KiB");
     // --max-body does not apply with --unsigned-payload.
     let proxy = Proxy::with_demo_key(&[
@@ -335,7 +353,9 @@ async fn max_body_is_exact_for_content_length_and_chunked_bodies() {
     assert!(upstream.verified().iter().all(|v| v.body_len == 4096));
     let stderr = proxy.stderr_lines(2).await;
     assert_eq!(stderr.len(), 2, "{stderr:?}");
-    assert!(stderr.iter().all(|l| l.starts_with("sigv4 proxy: 413 POST /sparql: ")));
+    assert!(stderr
+        .iter()
+        .all(|l| l.starts_with("sigv4 proxy: 413 POST /sparql: ")));
 }
 
 /// A container credentials endpoint on loopback: hands out `current`'s
@@ -384,12 +404,18 @@ async fn container_endpoint(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credentials_rotate_while_the_proxy_runs() {
-    let first = Credentials::new("ASIAROTATEFIRST", "rotateFirstSecretEXAMPLE0000000000000000")
-        .and_then(|c| c.with_session_token("first-session-token-EXAMPLE"))
-        .unwrap();
-    let second = Credentials::new("ASIAROTATESECOND", "rotateSecondSecretEXAMPLE000000000000000")
-        .and_then(|c| c.with_session_token("second-session-token-EXAMPLE"))
-        .unwrap();
+    let first = Credentials::new(
+        "ASIAROTATEFIRST",
+        "rotateFirstSecretEXAMPLE0000000000000000",
+    )
+    .and_then(|c| c.with_session_token("first-session-token-EXAMPLE"))
+    .unwrap();
+    let second = Credentials::new(
+        "ASIAROTATESECOND",
+        "rotateSecondSecretEXAMPLE000000000000000",
+    )
+    .and_then(|c| c.with_session_token("second-session-token-EXAMPLE"))
+    .unwrap();
     let server = neptune_server::start(ServerConfig {
         keys: KeyTable::new(vec![first.clone(), second.clone()]),
         ..ServerConfig::default()
@@ -545,8 +571,12 @@ async fn load_64_clients_10000_requests_every_one_verified_nothing_leaks() {
         .pool_max_idle_per_host(CLIENTS)
         .build_http();
 
-    async fn one(client: &Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>, base: &str, i: usize) {
-        let mut request = if i % 4 == 0 {
+    async fn one(
+        client: &Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+        base: &str,
+        i: usize,
+    ) {
+        let mut request = if i.is_multiple_of(4) {
             http::Request::post(format!("{base}/sparql"))
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(Full::new(Bytes::from_static(b"query=ASK+%7B%7D")))
@@ -557,7 +587,7 @@ async fn load_64_clients_10000_requests_every_one_verified_nothing_leaks() {
         // One in ten closes its connection: connections open and close
         // throughout, so a leak per connection shows as well as one per
         // request.
-        if i % 10 == 0 {
+        if i.is_multiple_of(10) {
             request
                 .headers_mut()
                 .insert("connection", http::HeaderValue::from_static("close"));

@@ -543,11 +543,11 @@ impl Target {
         let path = target
             .path_and_query()
             .map_or("/", http::uri::PathAndQuery::as_str);
-        Ok(Uri::builder()
+        Uri::builder()
             .scheme(self.scheme.clone())
             .authority(self.authority.clone())
             .path_and_query(path)
-            .build()?)
+            .build()
     }
 }
 
@@ -661,7 +661,9 @@ impl Body for ProxyBody {
     fn size_hint(&self) -> SizeHint {
         match &self.kind {
             Kind::Upstream(body) => body.size_hint(),
-            Kind::Local(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64)),
+            Kind::Local(bytes) => {
+                SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
+            }
         }
     }
 }
@@ -698,7 +700,10 @@ mod tests {
     #[test]
     fn websocket_handshakes_are_recognised() {
         let mut headers = HeaderMap::new();
-        headers.insert("connection", HeaderValue::from_static("keep-alive, Upgrade"));
+        headers.insert(
+            "connection",
+            HeaderValue::from_static("keep-alive, Upgrade"),
+        );
         headers.insert("upgrade", HeaderValue::from_static("WebSocket"));
         assert_eq!(websocket_upgrade(&headers).unwrap(), "WebSocket");
         headers.insert("upgrade", HeaderValue::from_static("h2c"));

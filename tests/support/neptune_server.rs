@@ -155,8 +155,8 @@ pub async fn start(config: ServerConfig) -> io::Result<RunningServer> {
     let service = SigV4Layer::new(verifier)
         .with_body_limit(config.body_limit)
         .layer(Neptune {
-        gremlin_max_age: config.gremlin_max_age,
-    });
+            gremlin_max_age: config.gremlin_max_age,
+        });
     let listener = TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let accept = tokio::spawn(async move {

@@ -164,10 +164,15 @@ async fn answer(mut request: Request<VerifiedBody>, log: Arc<Mutex<Log>>) -> Res
         let headers = response.headers_mut();
         headers.insert("connection", "Upgrade".parse().unwrap());
         headers.insert("upgrade", "websocket".parse().unwrap());
-        headers.insert("sec-websocket-accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".parse().unwrap());
+        headers.insert(
+            "sec-websocket-accept",
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".parse().unwrap(),
+        );
         headers.insert(
             "sec-websocket-extensions",
-            "permessage-deflate; server_no_context_takeover".parse().unwrap(),
+            "permessage-deflate; server_no_context_takeover"
+                .parse()
+                .unwrap(),
         );
         return response;
     }
@@ -190,7 +195,10 @@ async fn answer(mut request: Request<VerifiedBody>, log: Arc<Mutex<Log>>) -> Res
     headers.insert("connection", "x-resp-hop".parse().unwrap());
     headers.insert("x-resp-hop", "1".parse().unwrap());
     headers.insert("keep-alive", "timeout=5".parse().unwrap());
-    headers.insert("proxy-authenticate", "Basic realm=\"upstream\"".parse().unwrap());
+    headers.insert(
+        "proxy-authenticate",
+        "Basic realm=\"upstream\"".parse().unwrap(),
+    );
     headers.insert("x-end-to-end", "kept".parse().unwrap());
     response
 }

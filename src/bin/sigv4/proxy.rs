@@ -81,8 +81,8 @@ pub struct ProxyArgs {
 /// an address that cannot be bound.
 pub fn run(args: &ProxyArgs) -> Result<(), CliError> {
     let region = common::region(args.region.as_ref())?;
-    let service = Service::new(&args.service)
-        .map_err(|e| CliError::usage(format!("--service: {e}")))?;
+    let service =
+        Service::new(&args.service).map_err(|e| CliError::usage(format!("--service: {e}")))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -107,7 +107,12 @@ pub fn run(args: &ProxyArgs) -> Result<(), CliError> {
         http.set_connect_timeout(Some(CONNECT_TIMEOUT));
         if args.upstream.starts_with("https:") {
             http.enforce_http(false);
-            serve(builder, https(http, args.sign_host.as_deref())?, &args.listen).await
+            serve(
+                builder,
+                https(http, args.sign_host.as_deref())?,
+                &args.listen,
+            )
+            .await
         } else {
             serve(builder, http, &args.listen).await
         }
@@ -144,7 +149,10 @@ fn https(
             let authority: http::uri::Authority = host
                 .parse()
                 .map_err(|e| CliError::usage(format!("--sign-host: {e}")))?;
-            let name = authority.host().trim_start_matches('[').trim_end_matches(']');
+            let name = authority
+                .host()
+                .trim_start_matches('[')
+                .trim_end_matches(']');
             let name = rustls::pki_types::ServerName::try_from(name.to_owned())
                 .map_err(|e| CliError::usage(format!("--sign-host: {e}")))?;
             builder.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name))
