@@ -576,7 +576,7 @@ async fn load_64_clients_10000_requests_every_one_verified_nothing_leaks() {
         base: &str,
         i: usize,
     ) {
-        let mut request = if i % 4 == 0 {
+        let mut request = if i.is_multiple_of(4) {
             http::Request::post(format!("{base}/sparql"))
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(Full::new(Bytes::from_static(b"query=ASK+%7B%7D")))
@@ -587,7 +587,7 @@ async fn load_64_clients_10000_requests_every_one_verified_nothing_leaks() {
         // One in ten closes its connection: connections open and close
         // throughout, so a leak per connection shows as well as one per
         // request.
-        if i % 10 == 0 {
+        if i.is_multiple_of(10) {
             request
                 .headers_mut()
                 .insert("connection", http::HeaderValue::from_static("close"));

@@ -109,7 +109,8 @@ type FailureHook = Arc<dyn Fn(&ProxyFailure) + Send + Sync>;
 /// // In production: DefaultChain::new(transport).cached().
 /// let source: Arc<dyn ProvideCredentialsAsync> =
 ///     Arc::new(Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")?);
-/// let layer = SignLayer::new(Signer::neptune("us-east-1")?, Arc::new(AsyncCachingProvider::new(source)))
+/// let provider: Arc<dyn ProvideCredentialsAsync> = Arc::new(AsyncCachingProvider::new(source));
+/// let layer = SignLayer::new(Signer::neptune("us-east-1")?, provider)
 ///     .with_body_policy(BodyPolicy::default());
 /// let proxy = SigningProxy::builder("http://127.0.0.1:8182", layer)?
 ///     .on_failure(|failure| eprintln!("proxy: {failure}"))
@@ -156,7 +157,8 @@ impl<C> fmt::Debug for SigningProxy<C> {
 
 impl SigningProxy {
     /// A builder for a proxy to `upstream` (`http://host:port` or
-    /// `https://host:port`, no path), signing with `layer`.
+    /// `https://host:port`, no path), signing with `layer` (whose
+    /// provider is an `Arc<dyn ProvideCredentialsAsync>`).
     ///
     /// # Errors
     ///
@@ -169,9 +171,11 @@ impl SigningProxy {
     /// use std::sync::Arc;
     /// use sigv4::client::proxy::SigningProxy;
     /// use sigv4::client::SignLayer;
+    /// use sigv4::credentials::ProvideCredentialsAsync;
     /// use sigv4::{Credentials, Signer};
     ///
-    /// let layer = SignLayer::new(Signer::neptune("us-east-1")?, Arc::new(Credentials::new("AKID", "secret")?));
+    /// let provider: Arc<dyn ProvideCredentialsAsync> = Arc::new(Credentials::new("AKID", "secret")?);
+    /// let layer = SignLayer::new(Signer::neptune("us-east-1")?, provider);
     /// assert!(SigningProxy::builder("https://db.example.com:8182", layer.clone()).is_ok());
     /// assert!(SigningProxy::builder("https://db.example.com:8182/sparql", layer.clone()).is_err());
     /// assert!(SigningProxy::builder("ftp://db.example.com", layer).is_err());
@@ -543,11 +547,11 @@ impl Target {
         let path = target
             .path_and_query()
             .map_or("/", http::uri::PathAndQuery::as_str);
-        Ok(Uri::builder()
+        Uri::builder()
             .scheme(self.scheme.clone())
             .authority(self.authority.clone())
             .path_and_query(path)
-            .build()?)
+            .build()
     }
 }
 
