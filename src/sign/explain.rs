@@ -23,13 +23,8 @@ pub struct Explanation<S = Signature> {
 }
 
 impl<S: Copy + fmt::Display + fmt::Debug> Explanation<S> {
-    pub(crate) fn new(
-        canonical_request: Vec<u8>,
-        string_to_sign: String,
-        signature: S,
-        session_token: Option<&str>,
-    ) -> Self {
-        let redacted = redacted_text(&canonical_request, session_token);
+    pub(crate) fn new(canonical_request: Vec<u8>, string_to_sign: String, signature: S) -> Self {
+        let redacted = redacted_text(&canonical_request);
         Self {
             canonical_request,
             redacted_canonical_request: redacted,
@@ -70,9 +65,9 @@ impl<S: Copy + fmt::Display + fmt::Debug> Explanation<S> {
 /// `x-amz-security-token` header line and of the `X-Amz-Security-Token`
 /// query parameter. Only those places are touched, so a token that happens
 /// to match other text (a header name, a path) leaves it alone.
-/// The token itself is not needed (`_session_token` is kept for callers
-/// that have it): the positions are redacted whatever they hold.
-pub(crate) fn redacted_text(canonical_request: &[u8], _session_token: Option<&str>) -> String {
+/// The token itself is not needed: the positions are redacted whatever
+/// they hold.
+pub(crate) fn redacted_text(canonical_request: &[u8]) -> String {
     let text = String::from_utf8_lossy(canonical_request);
     let mut out = String::with_capacity(text.len());
     for (i, line) in text.split('\n').enumerate() {
@@ -132,7 +127,7 @@ mod tests {
     fn redaction_touches_only_the_token_places() {
         let canonical = b"GET\n/tok\nX-Amz-Date=1&X-Amz-Security-Token=tok%2F1\nhost:h\nx-amz-security-token:tok\n\nhost;x-amz-security-token\nUNSIGNED-PAYLOAD";
         assert_eq!(
-            redacted_text(canonical, Some("tok")),
+            redacted_text(canonical),
             "GET\n/tok\nX-Amz-Date=1&X-Amz-Security-Token=<redacted>\nhost:h\nx-amz-security-token:<redacted>\n\nhost;x-amz-security-token\nUNSIGNED-PAYLOAD"
         );
     }

@@ -572,7 +572,6 @@ impl Signer {
             canonical.to_bytes(),
             scheme.string_to_sign(self, &hash, time),
             scheme.sign(self, &hash, credentials, time),
-            credentials.session_token(),
         )
     }
 }

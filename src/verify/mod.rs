@@ -722,10 +722,7 @@ impl<L: SecretLookup> Verifier<L> {
         };
         if !matches {
             return Err(VerifyError::SignatureDoesNotMatch {
-                canonical_request: crate::sign::redacted_text(
-                    &canonical.to_bytes(),
-                    credentials.session_token(),
-                ),
+                canonical_request: crate::sign::redacted_text(&canonical.to_bytes()),
                 string_to_sign,
             });
         }
@@ -1096,14 +1093,8 @@ pub fn explain_claimed(
             crate::core::sigv4a::StringToSignV4a::new(&claims.time, &service, &hash).to_string()
         }
     };
-    let header_token = request
-        .headers
-        .get_all("x-amz-security-token")
-        .next()
-        .and_then(|v| core::str::from_utf8(v).ok());
-    let token = claims.query_token.as_deref().or(header_token);
     Ok(ClaimedSigning {
-        canonical_request: crate::sign::redacted_text(&canonical.to_bytes(), token),
+        canonical_request: crate::sign::redacted_text(&canonical.to_bytes()),
         string_to_sign,
         signature: claims.signature.to_owned(),
         location: claims.location,
