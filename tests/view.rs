@@ -527,6 +527,57 @@ fn views_are_checked() {
     );
 }
 
+/// The host a view's URI authority gives is a header value like any other:
+/// one that would split the canonical request is refused, in header and
+/// query signing, and one with runs of spaces is signed as a server reads it.
+#[test]
+fn the_host_from_a_uri_authority_is_checked() {
+    let signer = Signer::neptune("us-east-1").unwrap();
+    let creds = creds(true);
+    for authority in [
+        "db.example.com\r\nx-amz-date:19990101T000000Z",
+        "db.example.com\nx",
+        "db\0.example.com",
+    ] {
+        let view = RequestView::new("GET", "/status", "", &[]).with_uri_authority(None, authority);
+        assert!(
+            matches!(
+                signer.sign_view(&view, Payload::Bytes(b""), &creds, time()),
+                Err(SigningError::InvalidHeaderValue { .. })
+            ),
+            "{authority:?}"
+        );
+        assert!(
+            matches!(
+                signer.presign_view(
+                    &view,
+                    Payload::Bytes(b""),
+                    &creds,
+                    time(),
+                    Duration::from_secs(60)
+                ),
+                Err(SigningError::InvalidHeaderValue { .. })
+            ),
+            "{authority:?}"
+        );
+    }
+    // Spaces: trimmed and collapsed as in any value, so the signature is
+    // that of the header a server would read.
+    let spaced = RequestView::new("GET", "/status", "", &[]).with_uri_authority(None, "a  b");
+    let as_header = [("host", &b"a  b"[..])];
+    let plain = RequestView::new("GET", "/status", "", &as_header);
+    assert_eq!(
+        signer
+            .sign_view(&spaced, Payload::Bytes(b""), &creds, time())
+            .unwrap()
+            .signature(),
+        signer
+            .sign_view(&plain, Payload::Bytes(b""), &creds, time())
+            .unwrap()
+            .signature()
+    );
+}
+
 use proptest::prelude::*;
 
 /// Names as a client might write them: known ones (the signer's own and

@@ -37,37 +37,6 @@ impl Sink for Counter {
     }
 }
 
-/// Checks what is written against expected bytes, without keeping it: for
-/// debug assertions on the hot path, which must not allocate (the
-/// allocation budget tests run debug builds).
-pub(crate) struct Matches<'a> {
-    rest: &'a [u8],
-    same: bool,
-}
-
-impl<'a> Matches<'a> {
-    pub(crate) fn new(expected: &'a [u8]) -> Self {
-        Self {
-            rest: expected,
-            same: true,
-        }
-    }
-
-    /// True when exactly the expected bytes were written.
-    pub(crate) fn all(&self) -> bool {
-        self.same && self.rest.is_empty()
-    }
-}
-
-impl Sink for Matches<'_> {
-    fn put(&mut self, bytes: &[u8]) {
-        match self.rest.strip_prefix(bytes) {
-            Some(rest) if self.same => self.rest = rest,
-            _ => self.same = false,
-        }
-    }
-}
-
 const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
 const LOWER_HEX: &[u8; 16] = b"0123456789abcdef";
 
@@ -303,23 +272,6 @@ mod tests {
         let mut out = Vec::new();
         write_reencoded(&mut out, s.as_bytes());
         String::from_utf8(out).unwrap()
-    }
-
-    #[test]
-    fn matches_accepts_exactly_the_expected_bytes() {
-        let check = |pieces: &[&[u8]]| {
-            let mut m = Matches::new(b"abc");
-            for p in pieces {
-                m.put(p);
-            }
-            m.all()
-        };
-        assert!(check(&[b"a", b"bc"]));
-        assert!(check(&[b"", b"abc"]));
-        assert!(!check(&[b"ab"]));
-        assert!(!check(&[b"ab", b"d"]));
-        assert!(!check(&[b"abc", b"c"]));
-        assert!(!check(&[b"x", b"abc"]));
     }
 
     #[test]

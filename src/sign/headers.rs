@@ -10,7 +10,7 @@ use http::Request;
 use super::scheme::Scheme;
 use super::view::{RequestView, SigningInstructions};
 use super::{check_expiry, Explanation, Signer};
-use crate::core::canonical::{CanonicalRequest, Header};
+use crate::core::canonical::{CanonicalRequest, CheckedHeaders, Header};
 use crate::core::credentials::{Credentials, CredentialsRef};
 use crate::core::encoding::Sink;
 use crate::core::error::SigningError;
@@ -67,7 +67,7 @@ fn with_canonical<R, Sc: Scheme>(
         time,
     } = *job;
     let settings = &signer.settings;
-    let lowercase = view.check()?;
+    let lowercase = view.names_are_lowercase();
     let token = credentials
         .session_token()
         .filter(|_| settings.session_token == SessionTokenMode::Signed);
@@ -83,9 +83,8 @@ fn with_canonical<R, Sc: Scheme>(
                 scheme.extra().map(|(header, _, _)| header),
             )
         })?;
-    // From here on the values are the signer's own: a host from the URI's
-    // authority, a date, a token of visible ASCII, a hash: none has spaces.
-    let own_from = headers.as_slice().len();
+    // Then the signer's own: checked with the rest (a host from a view's
+    // URI authority can hold anything).
     if let Some(host) = host {
         headers.push(("host", host.as_bytes()));
     }
@@ -100,16 +99,10 @@ fn with_canonical<R, Sc: Scheme>(
         headers.push(("x-amz-content-sha256", payload.as_bytes()));
     }
 
-    let mut canonical = CanonicalRequest::from_checked_parts(
-        view.method,
-        view.path,
-        view.query,
-        headers.as_slice(),
-        lowercase,
-        payload,
-    );
+    let checked = CheckedHeaders::new(headers.as_slice())?;
+    let mut canonical =
+        CanonicalRequest::from_checked(view.method, view.path, view.query, &checked, payload)?;
     canonical.apply(settings);
-    canonical.set_clean_values_from(own_from);
     Ok(f(&canonical))
 }
 
@@ -141,9 +134,7 @@ fn sign_canonical<Sc: Scheme>(
     value.put(b"/");
     scheme.write_scope(signer, time, &mut value);
     value.put(b", SignedHeaders=");
-    let signed_from = value.len();
-    canonical.write_signed_headers(&mut value);
-    let hash = canonical.hash_with_signed_headers(&value[signed_from..]);
+    let hash = canonical.hash_appending_signed_headers(&mut value);
     let signature = scheme.sign(signer, &hash, credentials, time);
     value.put(b", Signature=");
     Sc::write_hex(&signature, &mut value);

@@ -12,7 +12,7 @@ use super::headers::{host_value, X_AMZ_SECURITY_TOKEN};
 use super::scheme::Scheme;
 use super::view::{PresignInstructions, RequestView};
 use super::{check_expiry, Explanation, Signer, MAX_PRESIGN_EXPIRY};
-use crate::core::canonical::{CanonicalRequest, Header, OwnParam};
+use crate::core::canonical::{CanonicalRequest, CheckedHeaders, Header, OwnParam};
 use crate::core::credentials::Credentials;
 use crate::core::encoding::{write_encoded, Sink};
 use crate::core::error::{InvalidInput, SigningError};
@@ -109,7 +109,7 @@ impl<'a, Sc: Scheme> Presign<'a, Sc> {
             seconds,
         } = *self;
         let settings = &signer.settings;
-        let lowercase = view.check()?;
+        let lowercase = view.names_are_lowercase();
 
         let mut headers: InlineVec<Header<'_>, 32> = InlineVec::new();
         let payload =
@@ -122,14 +122,9 @@ impl<'a, Sc: Scheme> Presign<'a, Sc> {
             "" => "/",
             path => path,
         };
-        let mut canonical = CanonicalRequest::from_checked_parts(
-            view.method,
-            path,
-            "",
-            headers.as_slice(),
-            lowercase,
-            payload,
-        );
+        let checked = CheckedHeaders::new(headers.as_slice())?;
+        let mut canonical =
+            CanonicalRequest::from_checked(view.method, path, "", &checked, payload)?;
         canonical.apply(settings);
 
         let token = credentials.session_token();

@@ -222,12 +222,20 @@ impl<'a> RequestView<'a> {
         }
     }
 
-    /// Checks the method and the headers as
+    /// Whether every header name is known to be lowercase, as an `http`
+    /// map's are. (A list of pairs may hold any case: names are then
+    /// matched case-blind. The names that are signed are checked, with
+    /// their values, by [`CheckedHeaders::new`](crate::CheckedHeaders::new).)
+    pub(crate) fn names_are_lowercase(&self) -> bool {
+        matches!(self.headers, ViewHeaders::Http(_))
+    }
+
+    /// Checks the method and every header as
     /// [`CanonicalRequest::new`](crate::CanonicalRequest::new) does, unless
-    /// `http` did; says whether every header name is lowercase.
-    pub(crate) fn check(&self) -> Result<bool, SigningError> {
+    /// `http` did (for the verifier, which refuses any malformed header).
+    pub(crate) fn check(&self) -> Result<(), SigningError> {
         match self.headers {
-            ViewHeaders::Http(_) => Ok(true),
+            ViewHeaders::Http(_) => Ok(()),
             ViewHeaders::Pairs(pairs) => {
                 check_method(self.method)?;
                 check_headers(pairs)

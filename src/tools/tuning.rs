@@ -23,7 +23,10 @@ pub fn sort_header_names(headers: &[Header<'_>], how: HeaderSort) -> usize {
     let order = match how {
         HeaderSort::Insertion => sort_fresh_by(headers, true, false),
         HeaderSort::Keyed => sort_fresh_by(headers, true, true),
-        HeaderSort::Remembered => remembered_order_for_bench(headers),
+        HeaderSort::Remembered => match remembered_order_for_bench(headers) {
+            Some(order) => order,
+            None => return 0,
+        },
     };
     order.signed_headers_len()
 }

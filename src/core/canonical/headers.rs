@@ -7,7 +7,7 @@ use crate::core::encoding::Sink;
 use crate::core::error::SigningError;
 use crate::core::inline_vec::InlineVec;
 use crate::core::tuned::memo::remembered_order;
-use crate::core::tuned::scan::{contains_byte, find_double_space, has_line_break_or_nul};
+use crate::core::tuned::scan::{classify_value, contains_byte, find_double_space, ValueClass};
 use crate::core::tuned::sort::{sort_names_keyed, KEYED_SORT_FROM};
 use core::cmp::Ordering;
 
@@ -19,23 +19,114 @@ pub type Header<'a> = (&'a str, &'a [u8]);
 pub(crate) struct Order {
     pub(in crate::core) entries: InlineVec<u32, 32>,
     pub(in crate::core) lowercase: bool,
-    /// Values at this position and after are already trimmed, with no runs
-    /// of spaces (the signer's own headers): written without a scan.
-    pub(in crate::core) clean_from: usize,
+    /// Bit `i` set: the value of header `i` is [`ValueClass::Plain`], so it
+    /// is written without a scan. Values past the 64th are always scanned.
+    pub(in crate::core) plain: u64,
     /// Length of `name;name;...`, known once names are sorted.
     pub(in crate::core) signed_headers_len: usize,
 }
 
 impl Order {
-    /// Marks the values from position `from` on as already in canonical
-    /// form (see [`Order::clean_from`]).
-    pub(crate) fn set_clean_from(&mut self, from: usize) {
-        self.clean_from = from;
-    }
-
     /// Length of the signed-headers list this order writes.
     pub(crate) fn signed_headers_len(&self) -> usize {
         self.signed_headers_len
+    }
+
+    fn is_plain(&self, at: usize) -> bool {
+        at < 64 && self.plain >> at & 1 != 0
+    }
+}
+
+/// The headers to sign, checked and sorted: every name an HTTP token, no
+/// value holding CR, LF or NUL. What [`CanonicalRequest::new`] checks,
+/// done once, so a signer that lists headers itself (an SDK layer, this
+/// crate's own) hands them over already checked, with
+/// [`CanonicalRequest::from_checked`].
+///
+/// Checking also notes which values need trimming (those with a space or a
+/// control byte): the others are hashed without a second look.
+///
+/// [`CanonicalRequest::new`]: super::CanonicalRequest::new
+/// [`CanonicalRequest::from_checked`]: super::CanonicalRequest::from_checked
+///
+/// # Examples
+///
+/// ```
+/// use sigv4::{CheckedHeaders, SigningError};
+///
+/// let headers = [("Host", &b"db.example.com:8182"[..]), ("X-Amz-Date", b"20150830T123600Z")];
+/// let checked = CheckedHeaders::new(&headers)?;
+/// assert_eq!(checked.signed_headers(), "host;x-amz-date");
+///
+/// let split = [("X-Note", &b"a\r\nx-amz-date:19990101T000000Z"[..])];
+/// assert!(matches!(
+///     CheckedHeaders::new(&split),
+///     Err(SigningError::InvalidHeaderValue { .. })
+/// ));
+/// # Ok::<(), SigningError>(())
+/// ```
+pub struct CheckedHeaders<'a> {
+    pub(in crate::core) headers: &'a [Header<'a>],
+    pub(in crate::core) order: Order,
+}
+
+impl<'a> CheckedHeaders<'a> {
+    /// Checks `headers` (names in any case, repeated names joined in the
+    /// order given) and sorts them by lowercase name.
+    ///
+    /// # Errors
+    ///
+    /// [`SigningError::InvalidHeaderName`] for a name that is not a token,
+    /// [`SigningError::InvalidHeaderValue`] for a value holding CR, LF or
+    /// NUL (the first such header is named), and
+    /// [`SigningError::TooManyHeaders`] for 2^31 headers or more.
+    pub fn new(headers: &'a [Header<'a>]) -> Result<Self, SigningError> {
+        let mut plain = 0u64;
+        for (i, (_, value)) in headers.iter().enumerate() {
+            match classify_value(value) {
+                ValueClass::Plain if i < 64 => plain |= 1 << i,
+                ValueClass::Plain | ValueClass::Spaced => {}
+                // Names first, in order, so the error names the first bad
+                // header whatever is wrong with it.
+                ValueClass::Invalid => {
+                    return Err(check(headers).err().unwrap_or(SigningError::TooManyHeaders))
+                }
+            }
+        }
+        let mut order = remembered_order(headers, sort_checking_names)?;
+        order.plain = plain;
+        Ok(Self { headers, order })
+    }
+
+    /// The headers, as given.
+    #[must_use]
+    pub fn headers(&self) -> &'a [Header<'a>] {
+        self.headers
+    }
+
+    /// The signed-headers list, `host;x-amz-date;...`.
+    #[must_use]
+    pub fn signed_headers(&self) -> String {
+        let mut out = Vec::with_capacity(self.order.signed_headers_len);
+        write_signed_headers(&mut out, self.headers, &self.order);
+        // Names are tokens, which are ASCII.
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// The length of [`signed_headers`](Self::signed_headers), known
+    /// without writing it.
+    #[must_use]
+    pub fn signed_headers_len(&self) -> usize {
+        self.order.signed_headers_len()
+    }
+}
+
+impl std::fmt::Debug for CheckedHeaders<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Values may hold a session token: names only.
+        f.debug_struct("CheckedHeaders")
+            .field("signed_headers", &self.signed_headers())
+            .finish_non_exhaustive()
     }
 }
 
@@ -100,27 +191,16 @@ fn position(entry: u32) -> usize {
     (entry & !GROUP_START) as usize
 }
 
-/// Validates names and values, then sorts positions by lowercase name,
-/// keeping the original order among equal names.
-pub(crate) fn sort(headers: &[Header<'_>]) -> Result<Order, SigningError> {
-    let lowercase = check(headers)?;
-    Ok(sort_valid(headers, lowercase))
-}
-
-/// Checks that every name is a token and no value holds CR, LF or NUL, and
-/// that there are fewer than 2^31 headers; says whether every name is
-/// already lowercase.
-pub(crate) fn check(headers: &[Header<'_>]) -> Result<bool, SigningError> {
-    let mut lowercase = true;
+/// Checks names and values as [`CheckedHeaders::new`] does, without
+/// sorting them: the first header, in the order given, whose name or value
+/// is bad is named. (The verifier refuses a request with any malformed
+/// header, signed or not.)
+pub(crate) fn check(headers: &[Header<'_>]) -> Result<(), SigningError> {
     for (name, value) in headers {
-        let (token, upper) = name_class(name.as_bytes());
-        if !token {
-            return Err(SigningError::InvalidHeaderName {
-                name: name.chars().take(128).collect(),
-            });
+        if !name_class(name.as_bytes()).0 {
+            return Err(bad_name(name));
         }
-        lowercase &= !upper;
-        if has_line_break_or_nul(value) {
+        if classify_value(value) == ValueClass::Invalid {
             return Err(SigningError::InvalidHeaderValue {
                 name: name.to_string(),
             });
@@ -129,19 +209,33 @@ pub(crate) fn check(headers: &[Header<'_>]) -> Result<bool, SigningError> {
     if headers.len() >= GROUP_START as usize {
         return Err(SigningError::TooManyHeaders);
     }
-    Ok(lowercase)
+    Ok(())
 }
 
-/// Sorts headers already known to be valid: names that are tokens (all
-/// lowercase when `lowercase`), values without CR, LF or NUL, fewer than
-/// 2^31 of them. Headers taken from `http` types are all of that.
-///
-/// The order depends on the names alone, and a client sends the same names
-/// in the same order call after call: each thread keeps the last names it
-/// sorted (see [`OrderMemo`]) and reuses their order when they come again,
-/// at the cost of comparing the names.
-pub(crate) fn sort_valid(headers: &[Header<'_>], lowercase: bool) -> Order {
-    remembered_order(headers, lowercase, sort_fresh)
+fn bad_name(name: &str) -> SigningError {
+    SigningError::InvalidHeaderName {
+        name: name.chars().take(128).collect(),
+    }
+}
+
+/// Checks that every name is a token and that there are fewer than 2^31
+/// headers, then sorts positions by lowercase name, keeping the original
+/// order among equal names. (Through the per-thread memo, names equal to
+/// ones already checked and sorted are neither checked nor sorted again:
+/// see [`remembered_order`].)
+fn sort_checking_names(headers: &[Header<'_>]) -> Result<Order, SigningError> {
+    let mut lowercase = true;
+    for (name, _) in headers {
+        let (token, upper) = name_class(name.as_bytes());
+        if !token {
+            return Err(bad_name(name));
+        }
+        lowercase &= !upper;
+    }
+    if headers.len() >= GROUP_START as usize {
+        return Err(SigningError::TooManyHeaders);
+    }
+    Ok(sort_fresh(headers, lowercase))
 }
 
 fn sort_fresh(headers: &[Header<'_>], lowercase: bool) -> Order {
@@ -149,10 +243,11 @@ fn sort_fresh(headers: &[Header<'_>], lowercase: bool) -> Order {
 }
 
 /// The remembered order, whatever the number of headers (for
-/// `tools::tuning`: the memo's threshold is what is being timed).
+/// `tools::tuning`: the memo's threshold is what is being timed); `None`
+/// for headers that are not valid.
 #[cfg(feature = "tools")]
-pub(crate) fn remembered_order_for_bench(headers: &[Header<'_>]) -> Order {
-    crate::core::tuned::memo::remembered_order_any_size(headers, true, sort_fresh)
+pub(crate) fn remembered_order_for_bench(headers: &[Header<'_>]) -> Option<Order> {
+    crate::core::tuned::memo::remembered_order_any_size(headers, sort_checking_names).ok()
 }
 
 /// [`sort_fresh`] with the choice of the keyed sort (for lowercase names)
@@ -202,7 +297,7 @@ pub(crate) fn sort_fresh_by(headers: &[Header<'_>], lowercase: bool, keyed: bool
     Order {
         entries: order,
         lowercase,
-        clean_from: usize::MAX,
+        plain: 0,
         signed_headers_len,
     }
 }
@@ -287,15 +382,6 @@ fn write_trimmed<S: Sink + ?Sized>(sink: &mut S, value: &[u8]) {
     sink.put(rest);
 }
 
-/// A value that [`write_trimmed`] leaves as it is: no space or tab at
-/// either end, no run of spaces.
-fn is_clean(value: &[u8]) -> bool {
-    let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
-    !value.first().is_some_and(is_ows)
-        && !value.last().is_some_and(is_ows)
-        && !value.windows(2).any(|pair| pair == b"  ")
-}
-
 /// `name:value[,value...]\n` for every distinct name: one pass over the
 /// sorted entries, a name written where a group starts.
 pub(crate) fn write_canonical_headers<S: Sink + ?Sized>(
@@ -316,11 +402,7 @@ pub(crate) fn write_canonical_headers<S: Sink + ?Sized>(
         } else {
             sink.put(b",");
         }
-        if at >= order.clean_from {
-            debug_assert!(
-                is_clean(value),
-                "a signer-owned header value needs trimming"
-            );
+        if order.is_plain(at) {
             sink.put(value);
         } else {
             write_trimmed(sink, value);
@@ -366,7 +448,7 @@ mod tests {
     }
 
     fn canonical(headers: &[Header<'_>]) -> (String, String) {
-        let order = sort(headers).unwrap();
+        let order = CheckedHeaders::new(headers).unwrap().order;
         let mut text = Vec::new();
         write_canonical_headers(&mut text, headers, &order);
         let mut signed = Vec::new();
@@ -407,7 +489,7 @@ mod tests {
     #[test]
     fn signs_non_utf8_values_as_bytes() {
         let headers: [Header<'_>; 1] = [("x-bin", &[0xff, 0xfe, b'a'])];
-        let order = sort(&headers).unwrap();
+        let order = CheckedHeaders::new(&headers).unwrap().order;
         let mut text = Vec::new();
         write_canonical_headers(&mut text, &headers, &order);
         assert_eq!(text, b"x-bin:\xff\xfea\n");
@@ -415,18 +497,30 @@ mod tests {
 
     #[test]
     fn rejects_bad_names_and_line_breaks() {
+        let check = |headers: &[Header<'_>]| CheckedHeaders::new(headers).map(|_| ());
         assert!(matches!(
-            sort(&[("bad name", b"v")]),
+            check(&[("bad name", b"v")]),
             Err(SigningError::InvalidHeaderName { .. })
         ));
         assert!(matches!(
-            sort(&[("", b"v")]),
+            check(&[("", b"v")]),
             Err(SigningError::InvalidHeaderName { .. })
         ));
         assert!(matches!(
-            sort(&[("x", b"a\r\nx-amz-date:1")]),
+            check(&[("x", b"a\r\nx-amz-date:1")]),
             Err(SigningError::InvalidHeaderValue { .. })
         ));
+        // The first bad header is named, whatever is wrong with it.
+        assert_eq!(
+            check(&[("a", b"1"), ("b", b"\n"), ("bad name", b"v")]),
+            Err(SigningError::InvalidHeaderValue { name: "b".into() })
+        );
+        assert_eq!(
+            check(&[("a", b"1"), ("bad name", b"v"), ("b", b"\n")]),
+            Err(SigningError::InvalidHeaderName {
+                name: "bad name".into()
+            })
+        );
     }
 
     /// Both ways of sorting give the same order, around the size where
@@ -541,7 +635,8 @@ mod tests {
                     .iter()
                     .all(|n| !n.bytes().any(|b| b.is_ascii_uppercase()));
                 let fresh = sort_fresh(&headers, lowercase);
-                let served = sort_valid(&headers, lowercase);
+                let served = remembered_order(&headers, sort_checking_names).unwrap();
+                assert_eq!(served.lowercase, lowercase);
                 assert_eq!(
                     served.entries.as_slice(),
                     fresh.entries.as_slice(),
@@ -549,8 +644,18 @@ mod tests {
                 );
                 assert_eq!(served.signed_headers_len, fresh.signed_headers_len);
                 // Served twice in a row: the second from the memo.
-                let again = sort_valid(&headers, lowercase);
+                let again = remembered_order(&headers, sort_checking_names).unwrap();
                 assert_eq!(again.entries.as_slice(), fresh.entries.as_slice());
+                // The same count and lengths with one name made invalid:
+                // refused, not served from the memo.
+                let mut bad = names.clone();
+                bad[2].replace_range(0..1, " ");
+                let bad_headers: Vec<Header<'_>> =
+                    bad.iter().map(|n| (n.as_str(), &b"v"[..])).collect();
+                assert!(matches!(
+                    remembered_order(&bad_headers, sort_checking_names),
+                    Err(SigningError::InvalidHeaderName { .. })
+                ));
             }
         }
     }

@@ -21,10 +21,10 @@ use crate::core::payload::PayloadHash;
 use crate::core::settings::{SigningSettings, UriEncoding};
 use crate::core::sha256::Sha256Stream;
 
-pub use headers::Header;
 pub(crate) use headers::{check as check_headers, is_token};
 #[cfg(feature = "tools")]
 pub(crate) use headers::{remembered_order_for_bench, sort_fresh_by};
+pub use headers::{CheckedHeaders, Header};
 pub(crate) use query::OwnParam;
 
 /// A request in the neutral shape the SigV4 core needs: no `http` types, so
@@ -77,8 +77,7 @@ pub struct CanonicalRequest<'a> {
     /// Presigning's own parameters at the end of `query`, written
     /// canonical and sorted by this crate; empty for a caller's query.
     own_params: &'a [OwnParam],
-    headers: &'a [Header<'a>],
-    order: headers::Order,
+    headers: Held<'a>,
     payload_hash: &'a PayloadHash,
     uri_encoding: UriEncoding,
     normalize_path: bool,
@@ -105,29 +104,48 @@ impl<'a> CanonicalRequest<'a> {
         payload_hash: &'a PayloadHash,
     ) -> Result<Self, SigningError> {
         check_method(method)?;
-        Ok(Self {
-            method,
-            path,
-            query: query.as_bytes(),
-            own_params: &[],
-            headers,
-            order: headers::sort(headers)?,
-            payload_hash,
-            uri_encoding: UriEncoding::Double,
-            normalize_path: true,
-        })
+        let headers = Held::Owned(CheckedHeaders::new(headers)?);
+        Ok(Self::with_parts(method, path, query, headers, payload_hash))
     }
 
-    /// For parts already checked as [`CanonicalRequest::new`] checks them
-    /// (the signer checks a view's method and headers with
-    /// [`check_method`] and [`check_headers`], and writes its own headers
-    /// valid); `lowercase` says whether every name is.
-    pub(crate) fn from_checked_parts(
+    /// [`new`](Self::new) with headers checked already: for a signer that
+    /// lists the headers to sign itself (as this crate's does, adding its
+    /// own to the caller's) and checks them once.
+    ///
+    /// # Errors
+    ///
+    /// [`SigningError::InvalidMethod`] for a method that is not an HTTP
+    /// token.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sigv4::{CanonicalRequest, CheckedHeaders, Payload};
+    ///
+    /// let payload = Payload::Bytes(b"").hash()?;
+    /// let headers = [("host", &b"db.example.com:8182"[..]), ("x-amz-date", b"20150830T123600Z")];
+    /// let checked = CheckedHeaders::new(&headers)?;
+    /// let canonical = CanonicalRequest::from_checked("GET", "/status", "", &checked, &payload)?;
+    /// assert!(canonical.to_string().ends_with("\nhost;x-amz-date\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_checked(
         method: &'a str,
         path: &'a str,
         query: &'a str,
-        headers: &'a [Header<'a>],
-        lowercase: bool,
+        headers: &'a CheckedHeaders<'a>,
+        payload_hash: &'a PayloadHash,
+    ) -> Result<Self, SigningError> {
+        check_method(method)?;
+        let headers = Held::Borrowed(headers);
+        Ok(Self::with_parts(method, path, query, headers, payload_hash))
+    }
+
+    fn with_parts(
+        method: &'a str,
+        path: &'a str,
+        query: &'a str,
+        headers: Held<'a>,
         payload_hash: &'a PayloadHash,
     ) -> Self {
         Self {
@@ -136,7 +154,6 @@ impl<'a> CanonicalRequest<'a> {
             query: query.as_bytes(),
             own_params: &[],
             headers,
-            order: headers::sort_valid(headers, lowercase),
             payload_hash,
             uri_encoding: UriEncoding::Double,
             normalize_path: true,
@@ -160,13 +177,6 @@ impl<'a> CanonicalRequest<'a> {
         self.normalize_path = settings.normalize_path;
     }
 
-    /// Marks the header values from position `from` on as already trimmed
-    /// with no runs of spaces (the signer's own: date, token, host from the
-    /// URI), so they are hashed without a scan. Debug builds check it.
-    pub(crate) fn set_clean_values_from(&mut self, from: usize) {
-        self.order.set_clean_from(from);
-    }
-
     /// The same request with another query (presigning adds its parameters
     /// after the signed headers are known), ending in presigning's own
     /// parameters, `own`, which this crate wrote canonical and sorted: they
@@ -187,21 +197,30 @@ impl<'a> CanonicalRequest<'a> {
         hasher.finish()
     }
 
-    /// [`hash`](Self::hash), taking the signed-headers list from `signed`,
-    /// where the caller already wrote it (into the `authorization` value)
-    /// with [`write_signed_headers`](Self::write_signed_headers).
-    pub(crate) fn hash_with_signed_headers(&self, signed: &[u8]) -> [u8; 32] {
-        debug_assert!(
-            {
-                let mut matches = crate::core::encoding::Matches::new(signed);
-                self.write_signed_headers(&mut matches);
-                matches.all()
-            },
-            "the signed-headers list given is this request's"
-        );
+    /// [`hash`](Self::hash), appending the signed-headers list to `out` on
+    /// the way and hashing it from there: a signer that puts the list in
+    /// an `Authorization` value writes it once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sigv4::{CanonicalRequest, Payload};
+    ///
+    /// let payload = Payload::Bytes(b"").hash()?;
+    /// let headers = [("Host", &b"db.example.com:8182"[..]), ("X-Amz-Date", b"20150830T123600Z")];
+    /// let canonical = CanonicalRequest::new("GET", "/status", "", &headers, &payload)?;
+    /// let mut authorization = b"... SignedHeaders=".to_vec();
+    /// let hash = canonical.hash_appending_signed_headers(&mut authorization);
+    /// assert_eq!(hash, canonical.hash());
+    /// assert_eq!(authorization, b"... SignedHeaders=host;x-amz-date");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn hash_appending_signed_headers(&self, out: &mut Vec<u8>) -> [u8; 32] {
+        let from = out.len();
+        self.write_signed_headers(out);
         let mut hasher = Sha256Stream::sha256();
         self.write_up_to_signed_headers(&mut hasher);
-        hasher.put(signed);
+        hasher.put(&out[from..]);
         self.write_payload_line(&mut hasher);
         hasher.finish()
     }
@@ -224,14 +243,16 @@ impl<'a> CanonicalRequest<'a> {
         String::from_utf8(out).unwrap_or_default()
     }
 
-    /// Length of what [`write_signed_headers`](Self::write_signed_headers)
-    /// writes.
-    pub(crate) fn signed_headers_len(&self) -> usize {
-        self.order.signed_headers_len()
+    /// The length of [`signed_headers`](Self::signed_headers), known
+    /// without writing it (to size a buffer for it).
+    #[must_use]
+    pub fn signed_headers_len(&self) -> usize {
+        self.headers.get().signed_headers_len()
     }
 
     pub(crate) fn write_signed_headers<S: Sink + ?Sized>(&self, sink: &mut S) {
-        headers::write_signed_headers(sink, self.headers, &self.order);
+        let checked = self.headers.get();
+        headers::write_signed_headers(sink, checked.headers, &checked.order);
     }
 
     pub(crate) fn write_to<S: Sink + ?Sized>(&self, sink: &mut S) {
@@ -249,13 +270,29 @@ impl<'a> CanonicalRequest<'a> {
         sink.put(b"\n");
         query::write_query(sink, self.query, self.own_params);
         sink.put(b"\n");
-        headers::write_canonical_headers(sink, self.headers, &self.order);
+        let checked = self.headers.get();
+        headers::write_canonical_headers(sink, checked.headers, &checked.order);
         sink.put(b"\n");
     }
 
     fn write_payload_line<S: Sink + ?Sized>(&self, sink: &mut S) {
         sink.put(b"\n");
         sink.put(self.payload_hash.as_bytes());
+    }
+}
+
+/// Checked headers a canonical request checked itself, or was given.
+enum Held<'a> {
+    Owned(CheckedHeaders<'a>),
+    Borrowed(&'a CheckedHeaders<'a>),
+}
+
+impl<'a> Held<'a> {
+    fn get(&self) -> &CheckedHeaders<'a> {
+        match self {
+            Held::Owned(headers) => headers,
+            Held::Borrowed(headers) => headers,
+        }
     }
 }
 

@@ -50,40 +50,41 @@ pub(crate) fn with_memo<T: 'static, R>(
 }
 
 /// The order of `headers` from this thread's memo when they carry the
-/// names it last sorted, in the same order; else `fresh`'s, remembered.
-/// Equals `fresh(headers, lowercase)` always (a debug assertion checks it
-/// on every hit; `canonical::headers::tests::remembered_orders_serve_only_the_same_names`
-/// checks hits and misses).
-pub(crate) fn remembered_order(
+/// names it last sorted, in the same order; else `fresh`'s, remembered
+/// when it is `Ok`. `fresh` checks the names as it sorts them, so names
+/// the memo holds are known to be valid: a hit needs no check. Equals
+/// `fresh(headers)` always (a debug assertion checks it on every hit;
+/// `canonical::headers::tests::remembered_orders_serve_only_the_same_names`
+/// checks hits and misses, bad names among them).
+pub(crate) fn remembered_order<E>(
     headers: &[Header<'_>],
-    lowercase: bool,
-    fresh: fn(&[Header<'_>], bool) -> Order,
-) -> Order {
+    fresh: fn(&[Header<'_>]) -> Result<Order, E>,
+) -> Result<Order, E> {
     if headers.len() < MEMO_FROM || headers.len() > MEMO_UP_TO {
-        return fresh(headers, lowercase);
+        return fresh(headers);
     }
-    remembered_order_any_size(headers, lowercase, fresh)
+    remembered_order_any_size(headers, fresh)
 }
 
 /// [`remembered_order`] without its size thresholds.
-pub(crate) fn remembered_order_any_size(
+pub(crate) fn remembered_order_any_size<E>(
     headers: &[Header<'_>],
-    lowercase: bool,
-    fresh: fn(&[Header<'_>], bool) -> Order,
-) -> Order {
+    fresh: fn(&[Header<'_>]) -> Result<Order, E>,
+) -> Result<Order, E> {
     with_memo(&LAST_ORDER, |memo| {
-        if let Some(order) = memo.order_for(headers, lowercase) {
+        if let Some(order) = memo.order_for(headers) {
             debug_assert!(
-                order.entries.as_slice() == fresh(headers, lowercase).entries.as_slice(),
+                fresh(headers).is_ok_and(|f| f.entries.as_slice() == order.entries.as_slice()
+                    && f.lowercase == order.lowercase),
                 "a remembered order is the order"
             );
-            return order;
+            return Ok(order);
         }
-        let order = fresh(headers, lowercase);
+        let order = fresh(headers)?;
         memo.remember(headers, &order);
-        order
+        Ok(order)
     })
-    .unwrap_or_else(|| fresh(headers, lowercase))
+    .unwrap_or_else(|| fresh(headers))
 }
 
 /// Fewer headers than this sort faster than their names compare.
@@ -110,6 +111,8 @@ struct OrderMemo {
     ends: Vec<u32>,
     /// [`Order`] entries, group marks included.
     entries: Vec<u32>,
+    /// Whether every name is lowercase.
+    lowercase: bool,
     signed_headers_len: usize,
 }
 
@@ -119,14 +122,14 @@ impl OrderMemo {
             names: Vec::new(),
             ends: Vec::new(),
             entries: Vec::new(),
+            lowercase: false,
             signed_headers_len: 0,
         }
     }
 
     /// The remembered order, when `headers` carry exactly the remembered
-    /// names in the remembered order. (Whether all are lowercase follows
-    /// from the names.)
-    fn order_for(&self, headers: &[Header<'_>], lowercase: bool) -> Option<Order> {
+    /// names in the remembered order.
+    fn order_for(&self, headers: &[Header<'_>]) -> Option<Order> {
         if self.ends.len() != headers.len() {
             return None;
         }
@@ -144,8 +147,8 @@ impl OrderMemo {
         }
         Some(Order {
             entries,
-            lowercase,
-            clean_from: usize::MAX,
+            lowercase: self.lowercase,
+            plain: 0,
             signed_headers_len: self.signed_headers_len,
         })
     }
@@ -165,6 +168,7 @@ impl OrderMemo {
             self.ends.push(self.names.len() as u32);
         }
         self.entries.extend_from_slice(order.entries.as_slice());
+        self.lowercase = order.lowercase;
         self.signed_headers_len = order.signed_headers_len;
     }
 }
@@ -353,14 +357,16 @@ pub(crate) mod tests {
     #[test]
     fn an_unreachable_memo_is_skipped() {
         let headers = [("a", &b"1"[..]), ("b", b"2"), ("c", b"3"), ("d", b"4")];
-        fn fresh(headers: &[Header<'_>], _: bool) -> Order {
-            crate::core::canonical::headers::sort(headers).unwrap()
+        fn fresh(headers: &[Header<'_>]) -> Result<Order, ()> {
+            Ok(crate::core::canonical::headers::sort_fresh_by(
+                headers, true, false,
+            ))
         }
         let nested = with_memo(&LAST_ORDER, |_| {
             // Inside: the memo is taken, so this sorts afresh.
             assert!(with_memo(&LAST_ORDER, |_| ()).is_none());
-            remembered_order(&headers, true, fresh).signed_headers_len()
+            remembered_order(&headers, fresh).map(|o| o.signed_headers_len())
         });
-        assert_eq!(nested, Some("a;b;c;d".len()));
+        assert_eq!(nested, Some(Ok("a;b;c;d".len())));
     }
 }

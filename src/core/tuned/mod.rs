@@ -7,7 +7,7 @@
 //!
 //! | fast | equals | oracle |
 //! | --- | --- | --- |
-//! | [`scan::has_line_break_or_nul`] | `bytes.iter().any(\|b\| matches!(b, b'\r' \| b'\n' \| 0))` | `scan::tests::line_breaks_found_like_a_plain_scan` (every byte at every place) |
+//! | [`scan::classify_value`] | [`scan::classify_value_plain`] (a byte loop) | `scan::tests::values_classified_like_a_plain_scan` (every byte at every place) |
 //! | [`scan::find_byte`], [`scan::contains_byte`] | `bytes.iter().position(\|&b\| b == needle)` | `scan::tests::find_byte_finds_the_first_and_only_the_needle` |
 //! | [`scan::find_double_space`] | `bytes.windows(2).position(\|p\| p == b"  ")` | `scan::tests::find_double_space_agrees_with_a_plain_scan` |
 //! | [`sort::be_word`] | the bytes `8 * i..` zero-padded to eight, big-endian | `sort::tests::be_word_orders_as_the_bytes_do` |
