@@ -63,7 +63,7 @@ mod sign;
 pub mod tools;
 pub mod verify;
 
-pub use crate::core::canonical::{CanonicalRequest, CheckedHeaders, Header};
+pub use crate::core::canonical::{CanonicalRequest, CheckedHeaders, Header, PresignQuery};
 #[cfg(feature = "checksums")]
 pub use crate::core::chunked::Checksum;
 pub use crate::core::chunked::{

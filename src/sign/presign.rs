@@ -12,9 +12,9 @@ use super::headers::{host_value, X_AMZ_SECURITY_TOKEN};
 use super::scheme::Scheme;
 use super::view::{PresignInstructions, RequestView};
 use super::{check_expiry, Explanation, Signer, MAX_PRESIGN_EXPIRY};
-use crate::core::canonical::{CanonicalRequest, CheckedHeaders, Header, OwnParam};
+use crate::core::canonical::{CanonicalRequest, CheckedHeaders, Header, PresignQuery};
 use crate::core::credentials::Credentials;
-use crate::core::encoding::{write_encoded, Sink};
+use crate::core::encoding::Sink;
 use crate::core::error::{InvalidInput, SigningError};
 use crate::core::inline_vec::InlineVec;
 use crate::core::payload::PayloadHash;
@@ -62,14 +62,6 @@ struct Presign<'a, Sc> {
     seconds: u64,
 }
 
-/// The new path-and-query so far (every `X-Amz-*` parameter but the
-/// signature), with where its query and presigning's own parameters start.
-struct Query {
-    pq: Vec<u8>,
-    query_start: usize,
-    own_start: usize,
-}
-
 impl<'a, Sc: Scheme> Presign<'a, Sc> {
     fn new(
         signer: &'a Signer,
@@ -99,7 +91,7 @@ impl<'a, Sc: Scheme> Presign<'a, Sc> {
         view: &RequestView<'_>,
         host: Option<&str>,
         f: impl FnOnce(&CanonicalRequest<'_>) -> R,
-    ) -> Result<(R, Query), SigningError> {
+    ) -> Result<(R, PresignQuery), SigningError> {
         let Self {
             signer,
             scheme,
@@ -127,122 +119,39 @@ impl<'a, Sc: Scheme> Presign<'a, Sc> {
             CanonicalRequest::from_checked(view.method, path, "", &checked, payload)?;
         canonical.apply(settings);
 
-        let token = credentials.session_token();
-        let original = view.query;
-        let mut pq =
-            Vec::with_capacity(path.len() + original.len() + 320 + 3 * token.map_or(0, str::len));
-        pq.put(path.as_bytes());
-        pq.put(b"?");
-        let query_start = pq.len();
-        for segment in original.as_bytes().split(|&b| b == b'&') {
-            if !segment.is_empty() && !is_owned_param(segment) {
-                pq.put(segment);
-                pq.put(b"&");
-            }
+        let token_len = credentials.session_token().map_or(0, str::len);
+        let mut query = PresignQuery::new(path, view.query, 320 + 3 * token_len, |segment| {
+            !is_owned_param(segment)
+        });
+        // In sorted order, so canonicalization merges them with the
+        // caller's as they are.
+        query.push("X-Amz-Algorithm", &[scheme.algorithm().as_bytes()]);
+        let scope = scheme.scope_parts(signer, time);
+        let mut credential: InlineVec<&[u8], 10> = InlineVec::new();
+        credential.push(credentials.access_key_id().as_bytes());
+        for part in scope.iter() {
+            credential.push(b"/");
+            credential.push(part.as_bytes());
         }
-        // Everything from here on is written canonical (unreserved bytes
-        // bare, the rest `%XX`) and sorted, and where each parameter lies is
-        // noted: canonicalization merges them with the caller's, unscanned.
-        let own_start = pq.len();
-        let mut own = OwnParams::new(query_start);
-        own.start(&mut pq, "X-Amz-Algorithm");
-        pq.put(scheme.algorithm().as_bytes());
-        own.start(&mut pq, "X-Amz-Credential");
-        write_encoded(&mut pq, credentials.access_key_id().as_bytes(), false);
-        for part in scheme.scope_parts(signer, time).iter() {
-            pq.put(b"%2F");
-            pq.put(part.as_bytes());
-        }
-        own.start(&mut pq, "X-Amz-Date");
-        pq.put(time.amz_bytes());
-        own.start(&mut pq, "X-Amz-Expires");
-        put_decimal(&mut pq, seconds);
+        query.push("X-Amz-Credential", credential.as_slice());
+        query.push("X-Amz-Date", &[time.amz_bytes()]);
+        let mut digits = [0u8; 20];
+        query.push("X-Amz-Expires", &[decimal(seconds, &mut digits)]);
         if let Some((_, param, value)) = scheme.extra() {
-            own.start(&mut pq, param);
-            write_encoded(&mut pq, value.as_bytes(), false);
+            query.push(param, &[value.as_bytes()]);
         }
-        if let (Some(token), SessionTokenMode::Signed) = (token, settings.session_token) {
-            own.start(&mut pq, "X-Amz-Security-Token");
-            put_encoded_token(&mut pq, credentials, token);
+        if settings.session_token == SessionTokenMode::Signed {
+            query.push_session_token("X-Amz-Security-Token", credentials);
         }
-        own.start(&mut pq, "X-Amz-SignedHeaders");
-        // Straight into the query, encoded (`;` is `%3B`): no buffer in between.
-        canonical.write_signed_headers(&mut Encoding(&mut pq));
-        own.finish(&pq);
+        query.push_signed_headers("X-Amz-SignedHeaders", &checked);
 
-        let result = f(&canonical.with_query(&pq[query_start..], own.as_slice()));
-        Ok((
-            result,
-            Query {
-                pq,
-                query_start,
-                own_start,
-            },
-        ))
+        let result = f(&canonical.with_presign_query(&query));
+        Ok((result, query))
     }
 }
 
-/// Presigning's own parameters (all but the signature), in the order they
-/// are written, which is sorted order; where each lies in the query.
-struct OwnParams {
-    params: [OwnParam; 7],
-    count: usize,
-    query_start: usize,
-}
-
-impl OwnParams {
-    fn new(query_start: usize) -> Self {
-        Self {
-            params: [OwnParam::default(); 7],
-            count: 0,
-            query_start,
-        }
-    }
-
-    /// Ends the parameter before (if any) and writes `[&]key=`.
-    fn start(&mut self, pq: &mut Vec<u8>, key: &str) {
-        self.finish(pq);
-        if self.count > 0 {
-            pq.put(b"&");
-        }
-        let at = pq.len() - self.query_start;
-        pq.put(key.as_bytes());
-        pq.put(b"=");
-        // Seven at most; `params` holds exactly that many.
-        if let Some(param) = self.params.get_mut(self.count) {
-            *param = OwnParam {
-                key: at,
-                eq: at + key.len(),
-                end: at + key.len() + 1,
-            };
-            self.count += 1;
-        }
-    }
-
-    /// Ends the last parameter where `pq` ends now.
-    fn finish(&mut self, pq: &[u8]) {
-        if let Some(last) = self.count.checked_sub(1) {
-            self.params[last].end = pq.len() - self.query_start;
-        }
-    }
-
-    fn as_slice(&self) -> &[OwnParam] {
-        &self.params[..self.count]
-    }
-}
-
-/// A [`Sink`] that percent-encodes what it is given into a query.
-struct Encoding<'a>(&'a mut Vec<u8>);
-
-impl Sink for Encoding<'_> {
-    fn put(&mut self, bytes: &[u8]) {
-        write_encoded(self.0, bytes, false);
-    }
-}
-
-/// Writes `n` in decimal, without allocating a `String` for it.
-fn put_decimal(sink: &mut Vec<u8>, n: u64) {
-    let mut digits = [0u8; 20];
+/// `n` in decimal, written into `digits` without allocating a `String`.
+fn decimal(n: u64, digits: &mut [u8; 20]) -> &[u8] {
     let mut at = digits.len();
     let mut n = n;
     loop {
@@ -253,7 +162,7 @@ fn put_decimal(sink: &mut Vec<u8>, n: u64) {
             break;
         }
     }
-    sink.put(&digits[at..]);
+    &digits[at..]
 }
 
 /// Presigning of a view: everything computed, nothing applied.
@@ -271,11 +180,8 @@ pub(super) fn instructions<'a, Sc: Scheme>(
     let (signature, query) = presign.with_canonical(view, host, |canonical| {
         scheme.sign(signer, &canonical.hash(), credentials, time)
     })?;
-    let Query {
-        mut pq,
-        query_start,
-        own_start,
-    } = query;
+    let (query_start, own_start) = (query.query_start(), query.pushed_start());
+    let mut pq = query.into_bytes();
     pq.put(b"&X-Amz-Signature=");
     Sc::write_hex(&signature, &mut pq);
     if let (Some(token), SessionTokenMode::AddedAfterSigning) =
@@ -408,11 +314,10 @@ mod tests {
     }
 
     #[test]
-    fn decimal() {
+    fn decimal_digits() {
         for n in [0, 1, 9, 10, 900, 3600, 604_800, u64::MAX] {
-            let mut out = Vec::new();
-            put_decimal(&mut out, n);
-            assert_eq!(out, n.to_string().as_bytes());
+            let mut digits = [0u8; 20];
+            assert_eq!(decimal(n, &mut digits), n.to_string().as_bytes());
         }
     }
 

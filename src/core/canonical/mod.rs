@@ -11,6 +11,7 @@
 
 pub(in crate::core) mod headers;
 mod path;
+mod presigned;
 pub(in crate::core) mod query;
 
 use std::fmt;
@@ -25,7 +26,8 @@ pub(crate) use headers::{check as check_headers, is_token};
 #[cfg(feature = "tools")]
 pub(crate) use headers::{remembered_order_for_bench, sort_fresh_by};
 pub use headers::{CheckedHeaders, Header};
-pub(crate) use query::OwnParam;
+pub use presigned::PresignQuery;
+use query::OwnParam;
 
 /// A request in the neutral shape the SigV4 core needs: no `http` types, so
 /// other SDK layers can embed it.
@@ -177,14 +179,35 @@ impl<'a> CanonicalRequest<'a> {
         self.normalize_path = settings.normalize_path;
     }
 
-    /// The same request with another query (presigning adds its parameters
-    /// after the signed headers are known), ending in presigning's own
-    /// parameters, `own`, which this crate wrote canonical and sorted: they
-    /// are not scanned again.
-    pub(crate) fn with_query(self, query: &'a [u8], own: &'a [OwnParam]) -> Self {
+    /// The same request over the query of a presigned URL (presigning
+    /// adds its parameters once the signed headers are known, so the
+    /// request is built first with an empty query). The parameters `query`
+    /// pushed in rising key order are merged with the caller's as written.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sigv4::{CanonicalRequest, CheckedHeaders, Payload, PresignQuery};
+    ///
+    /// let payload = Payload::Unsigned.hash()?;
+    /// let headers = [("host", &b"db.example.com:8182"[..])];
+    /// let checked = CheckedHeaders::new(&headers)?;
+    /// let canonical = CanonicalRequest::from_checked("GET", "/status", "", &checked, &payload)?;
+    /// let mut query = PresignQuery::new("/status", "z=1", 0, |_| true);
+    /// query.push("X-Amz-Expires", &[b"900"]);
+    /// query.push_signed_headers("X-Amz-SignedHeaders", &checked);
+    /// let canonical = canonical.with_presign_query(&query);
+    /// assert!(canonical
+    ///     .to_string()
+    ///     .starts_with("GET\n/status\nX-Amz-Expires=900&X-Amz-SignedHeaders=host&z=1\n"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_presign_query(self, query: &'a PresignQuery) -> Self {
+        let (query, own_params) = query.parts();
         Self {
             query,
-            own_params: own,
+            own_params,
             ..self
         }
     }

@@ -218,10 +218,10 @@ fn sort_segments(query: &[u8], segments: &mut [Segment]) {
 /// sorted, and records where each lies as it writes it, so they are neither
 /// split nor checked again here.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub(crate) struct OwnParam {
-    pub(crate) key: usize,
-    pub(crate) eq: usize,
-    pub(crate) end: usize,
+pub(in crate::core) struct OwnParam {
+    pub(in crate::core) key: usize,
+    pub(in crate::core) eq: usize,
+    pub(in crate::core) end: usize,
 }
 
 impl OwnParam {
