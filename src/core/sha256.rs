@@ -57,7 +57,7 @@ impl<H: Update> Buffered<H> {
     pub(crate) fn update(&mut self, bytes: &[u8]) {
         let end = self.len + bytes.len();
         if end <= BUFFER {
-            self.buf[self.len..end].copy_from_slice(bytes);
+            copy_short(&mut self.buf[self.len..end], bytes);
             self.len = end;
         } else {
             self.hand_over(bytes);
@@ -93,6 +93,27 @@ impl<H: Update> Buffered<H> {
     fn into_inner(mut self) -> H {
         self.inner.update(&self.buf[..self.len]);
         self.inner
+    }
+}
+
+/// `dst.copy_from_slice(src)` (the two are the same length), without a
+/// call to `memcpy` for the short pieces most writes are: two overlapping
+/// fixed-size copies cover any length from 4 to 16.
+#[inline(always)]
+fn copy_short(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    if n > 16 || n != dst.len() {
+        dst.copy_from_slice(src);
+    } else if n >= 8 {
+        dst[..8].copy_from_slice(&src[..8]);
+        dst[n - 8..].copy_from_slice(&src[n - 8..]);
+    } else if n >= 4 {
+        dst[..4].copy_from_slice(&src[..4]);
+        dst[n - 4..].copy_from_slice(&src[n - 4..]);
+    } else {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d = *s;
+        }
     }
 }
 
