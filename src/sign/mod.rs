@@ -264,7 +264,10 @@ impl Signer {
     ///
     /// # Errors
     ///
-    /// See [`SigningError`].
+    /// See [`SigningError`]. Every header signed is checked as
+    /// [`CheckedHeaders::new`](crate::CheckedHeaders::new) checks it, the
+    /// host taken from the URI authority included; headers that are not
+    /// signed (excluded, or the signer's own to replace) are not.
     pub fn sign_view<'a>(
         &self,
         view: &RequestView<'a>,

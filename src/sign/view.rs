@@ -89,10 +89,10 @@ pub struct RequestView<'a> {
 }
 
 /// A view's headers: pairs a caller listed, or an `http::HeaderMap` read
-/// in place (no list is built for an `http::Request`). A map's names and
-/// values were checked by `http`'s constructors as signing checks them
-/// (names are lowercase tokens, values free of CR, LF and NUL): that
-/// guarantee travels with the variant, so the checks are not run twice.
+/// in place (no list is built for an `http::Request`). A map's names are
+/// lowercase tokens (`http`'s constructors check them), so they are matched
+/// against excluded and owned names without folding case. The headers that
+/// are signed are checked by `CheckedHeaders` either way.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum ViewHeaders<'a> {
     Pairs(&'a [Header<'a>]),
