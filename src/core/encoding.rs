@@ -82,11 +82,9 @@ const SIGV4_ENCODE_PATH: &AsciiSet = &SIGV4_ENCODE.remove(b'/');
 
 /// Percent-encodes `bytes` into `sink` with uppercase hex (as SigV4
 /// requires), keeping unreserved characters (and `/` when `keep_slash`).
-/// `percent-encoding` hands runs of kept bytes over as one slice each.
 #[inline(always)]
 pub(crate) fn write_encoded<S: Sink + ?Sized>(sink: &mut S, bytes: &[u8], keep_slash: bool) {
-    // Most pieces (keys, dates, scope parts) have nothing to encode; inlined,
-    // the check of a constant folds away.
+    // Most pieces (keys, dates, scope parts) have nothing to encode.
     if bytes.iter().all(|&b| is_unreserved(b)) {
         sink.put(bytes);
     } else {
@@ -94,6 +92,8 @@ pub(crate) fn write_encoded<S: Sink + ?Sized>(sink: &mut S, bytes: &[u8], keep_s
     }
 }
 
+/// [`write_encoded`] for bytes with something to encode: `percent-encoding`
+/// hands runs of kept bytes over as one slice each.
 #[inline(never)]
 fn write_encoded_slow<S: Sink + ?Sized>(sink: &mut S, bytes: &[u8], keep_slash: bool) {
     let set = if keep_slash {

@@ -19,9 +19,6 @@ pub type Header<'a> = (&'a str, &'a [u8]);
 pub(crate) struct Order {
     pub(in crate::core) entries: InlineVec<u32, 32>,
     pub(in crate::core) lowercase: bool,
-    /// Bit `i` set: the value of header `i` is [`ValueClass::Plain`], so it
-    /// is written without a scan. Values past the 64th are always scanned.
-    pub(in crate::core) plain: u64,
     /// Length of `name;name;...`, known once names are sorted.
     pub(in crate::core) signed_headers_len: usize,
 }
@@ -30,10 +27,6 @@ impl Order {
     /// Length of the signed-headers list this order writes.
     pub(crate) fn signed_headers_len(&self) -> usize {
         self.signed_headers_len
-    }
-
-    fn is_plain(&self, at: usize) -> bool {
-        at < 64 && self.plain >> at & 1 != 0
     }
 }
 
@@ -67,7 +60,11 @@ impl Order {
 /// ```
 pub struct CheckedHeaders<'a> {
     pub(in crate::core) headers: &'a [Header<'a>],
+    /// Sorted by name (from the names alone, so it can be remembered).
     pub(in crate::core) order: Order,
+    /// Bit `i` set: the value of header `i` is [`ValueClass::Plain`], so it
+    /// is written without a scan. Values past the 64th are always scanned.
+    plain: u64,
 }
 
 impl<'a> CheckedHeaders<'a> {
@@ -93,9 +90,16 @@ impl<'a> CheckedHeaders<'a> {
                 }
             }
         }
-        let mut order = remembered_order(headers, sort_checking_names)?;
-        order.plain = plain;
-        Ok(Self { headers, order })
+        let order = remembered_order(headers, sort_checking_names)?;
+        Ok(Self {
+            headers,
+            order,
+            plain,
+        })
+    }
+
+    fn is_plain(&self, at: usize) -> bool {
+        at < 64 && self.plain >> at & 1 != 0
     }
 
     /// The headers, as given.
@@ -197,25 +201,32 @@ fn position(entry: u32) -> usize {
 /// header, signed or not.)
 pub(crate) fn check(headers: &[Header<'_>]) -> Result<(), SigningError> {
     for (name, value) in headers {
-        if !name_class(name.as_bytes()).0 {
-            return Err(bad_name(name));
-        }
+        check_name(name)?;
         if classify_value(value) == ValueClass::Invalid {
             return Err(SigningError::InvalidHeaderValue {
                 name: name.to_string(),
             });
         }
     }
+    check_count(headers)
+}
+
+/// Checks that `name` is a token; says whether it holds an uppercase letter.
+fn check_name(name: &str) -> Result<bool, SigningError> {
+    match name_class(name.as_bytes()) {
+        (true, upper) => Ok(upper),
+        (false, _) => Err(SigningError::InvalidHeaderName {
+            name: name.chars().take(128).collect(),
+        }),
+    }
+}
+
+/// Fewer than 2^31 headers, so a position fits an [`Order`] entry.
+fn check_count(headers: &[Header<'_>]) -> Result<(), SigningError> {
     if headers.len() >= GROUP_START as usize {
         return Err(SigningError::TooManyHeaders);
     }
     Ok(())
-}
-
-fn bad_name(name: &str) -> SigningError {
-    SigningError::InvalidHeaderName {
-        name: name.chars().take(128).collect(),
-    }
 }
 
 /// Checks that every name is a token and that there are fewer than 2^31
@@ -226,15 +237,9 @@ fn bad_name(name: &str) -> SigningError {
 fn sort_checking_names(headers: &[Header<'_>]) -> Result<Order, SigningError> {
     let mut lowercase = true;
     for (name, _) in headers {
-        let (token, upper) = name_class(name.as_bytes());
-        if !token {
-            return Err(bad_name(name));
-        }
-        lowercase &= !upper;
+        lowercase &= !check_name(name)?;
     }
-    if headers.len() >= GROUP_START as usize {
-        return Err(SigningError::TooManyHeaders);
-    }
+    check_count(headers)?;
     Ok(sort_fresh(headers, lowercase))
 }
 
@@ -297,7 +302,6 @@ pub(crate) fn sort_fresh_by(headers: &[Header<'_>], lowercase: bool, keyed: bool
     Order {
         entries: order,
         lowercase,
-        plain: 0,
         signed_headers_len,
     }
 }
@@ -386,9 +390,9 @@ fn write_trimmed<S: Sink + ?Sized>(sink: &mut S, value: &[u8]) {
 /// sorted entries, a name written where a group starts.
 pub(crate) fn write_canonical_headers<S: Sink + ?Sized>(
     sink: &mut S,
-    headers: &[Header<'_>],
-    order: &Order,
+    checked: &CheckedHeaders<'_>,
 ) {
+    let CheckedHeaders { headers, order, .. } = checked;
     let entries = order.entries.as_slice();
     for (n, &entry) in entries.iter().enumerate() {
         let at = position(entry);
@@ -402,7 +406,7 @@ pub(crate) fn write_canonical_headers<S: Sink + ?Sized>(
         } else {
             sink.put(b",");
         }
-        if order.is_plain(at) {
+        if checked.is_plain(at) {
             sink.put(value);
         } else {
             write_trimmed(sink, value);
@@ -448,11 +452,11 @@ mod tests {
     }
 
     fn canonical(headers: &[Header<'_>]) -> (String, String) {
-        let order = CheckedHeaders::new(headers).unwrap().order;
+        let checked = CheckedHeaders::new(headers).unwrap();
         let mut text = Vec::new();
-        write_canonical_headers(&mut text, headers, &order);
+        write_canonical_headers(&mut text, &checked);
         let mut signed = Vec::new();
-        write_signed_headers(&mut signed, headers, &order);
+        write_signed_headers(&mut signed, headers, &checked.order);
         (
             String::from_utf8_lossy(&text).into_owned(),
             String::from_utf8(signed).unwrap(),
@@ -489,9 +493,9 @@ mod tests {
     #[test]
     fn signs_non_utf8_values_as_bytes() {
         let headers: [Header<'_>; 1] = [("x-bin", &[0xff, 0xfe, b'a'])];
-        let order = CheckedHeaders::new(&headers).unwrap().order;
+        let checked = CheckedHeaders::new(&headers).unwrap();
         let mut text = Vec::new();
-        write_canonical_headers(&mut text, &headers, &order);
+        write_canonical_headers(&mut text, &checked);
         assert_eq!(text, b"x-bin:\xff\xfea\n");
     }
 

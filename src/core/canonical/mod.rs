@@ -293,8 +293,7 @@ impl<'a> CanonicalRequest<'a> {
         sink.put(b"\n");
         query::write_query(sink, self.query, self.own_params);
         sink.put(b"\n");
-        let checked = self.headers.get();
-        headers::write_canonical_headers(sink, checked.headers, &checked.order);
+        headers::write_canonical_headers(sink, self.headers.get());
         sink.put(b"\n");
     }
 

@@ -148,7 +148,6 @@ impl OrderMemo {
         Some(Order {
             entries,
             lowercase: self.lowercase,
-            plain: 0,
             signed_headers_len: self.signed_headers_len,
         })
     }
